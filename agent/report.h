@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Reports: the console table, report.json and junit.xml of a run. */
+#ifndef FG_REPORT_H
+#define FG_REPORT_H
+
+#include <stdio.h>
+
+#include "results.h"
+
+/** report_console() - phases table, faults, gates and the verdict line. */
+void report_console(const struct run_results *r, FILE *out);
+
+/**
+ * report_write_json() - @dir/report.json (the contract of docs/report.md).
+ * Return: 0, or -errno from creating or writing the file.
+ */
+int report_write_json(const struct run_results *r, const char *dir);
+
+/** report_write_junit() - @dir/junit.xml: a testsuite, a testcase per gate. */
+int report_write_junit(const struct run_results *r, const char *dir);
+
+#endif

@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Everything a run measured, in one place: gates read it, reports print it. */
+#ifndef FG_RESULTS_H
+#define FG_RESULTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fault.h"
+#include "gate_expr.h"
+#include "load.h"
+#include "playbook.h"
+#include "sampler.h"
+
+enum verdict {
+	VERDICT_PASS,
+	VERDICT_FAIL,
+	VERDICT_ABORTED,
+	VERDICT_ERROR,
+	VERDICT_MAX,
+};
+
+struct fault_result {
+	enum fault_backend backend;
+	double window_start_s, window_end_s;	/* since t0 */
+	bool applied;				/* the window was reached */
+	uint64_t seen, delayed, failed;
+	int64_t delay_total_ns;
+};
+
+struct target_result {
+	int pid;
+	char exe[512];
+	bool is_go, is_static;
+	char go_version[32];
+	bool alive;		/* at the end of the recovery phase */
+	int exit_status;	/* wait(2) status, -1 when still running */
+	double exit_s;		/* since t0 when it exited */
+	int exit_phase;		/* enum phase when it exited, -1 if it did not */
+};
+
+struct gate_result {
+	const struct gate_expr *expr;	/* NULL for the built-in target.alive */
+	const char *text;		/* expression as written */
+	int phase;			/* enum phase or PHASE_ALL */
+	bool measured;
+	double value;			/* canonical unit of the metric */
+	double bound;			/* resolved bound (baseline applied) */
+	enum metric_unit unit;
+	bool pass;
+	char reason[192];		/* why it was not measured, or why it failed */
+};
+
+struct run_results {
+	const struct playbook *pb;
+	int64_t t0_ns;				/* monotonic start of the baseline */
+	double phase_start_s[PHASE_MAX];	/* actual, since t0 */
+	double phase_end_s[PHASE_MAX];		/* actual; < start if never run */
+	bool has_load;
+	struct load_stats load[PHASE_MAX + 1];	/* [PHASE_ALL] = whole run */
+	const struct vital_sample *samples;
+	size_t n_samples;
+	struct fault_result *faults;		/* pb->n_faults entries */
+	struct target_result target;
+	struct gate_result *gates;		/* n_gates: playbook gates + target.alive */
+	size_t n_gates;
+	enum verdict verdict;
+	char verdict_reason[256];		/* aborts and errors */
+	char started_at[32];			/* ISO 8601 UTC */
+	double duration_s;
+};
+
+const char *verdict_name(enum verdict v);
+
+/**
+ * results_metric() - the value of @metric over @phase (PHASE_ALL = whole
+ * run), in the metric's canonical unit.
+ * Return: 0; -ENODATA when it could not be measured (@reason says why).
+ */
+int results_metric(const struct run_results *r, enum metric_id metric, int phase, double *ret,
+		   char *reason, size_t reason_size);
+
+/**
+ * results_vital_window() - a vital summary over samples in [@from_s, @to_s)
+ * since t0; growth is end minus the first second of the window.
+ * Return: 0 or -ENODATA.
+ */
+int results_vital_window(const struct vital_sample *s, size_t n, enum metric_id metric,
+			 double from_s, double to_s, double *ret);
+
+/**
+ * gates_evaluate() - fill r->gates: one result per playbook gate, then the
+ * built-in target.alive. Sets no verdict. Return: number of failed gates.
+ */
+int gates_evaluate(struct run_results *r);
+
+/**
+ * abort_evaluate() - check one stop condition against the live load and
+ * vitals at @now_s since t0. Return: 1 when it fires (with @reason), 0
+ * when it does not or cannot be measured yet.
+ */
+int abort_evaluate(const struct gate_expr *a, struct load *l, const struct vital_sample *s,
+		   size_t n, double now_s, char *reason, size_t reason_size);
+
+#endif
