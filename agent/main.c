@@ -1,1 +1,381 @@
 // SPDX-License-Identifier: Apache-2.0
+/* The faultgate command: subcommands, their options and help, and the exit
+ * codes scripts rely on (0 pass, 1 failed or aborted, 2 could not run). */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FG_LOG_COMPONENT "agent"
+#include "error.h"
+#include "log.h"
+#include "playbook.h"
+#include "run.h"
+
+#ifndef FG_VERSION
+#define FG_VERSION "0.0.0"
+#endif
+
+#define EXIT_USAGE 2
+
+enum {
+	OPT_NO_PROGRESS = 0x100,
+	OPT_LOG_LEVEL,
+	OPT_VERSION,
+};
+
+static const char *arg_report_dir;
+static bool arg_progress = true;
+static bool arg_quiet;
+static const char *arg_playbook;
+
+struct command {
+	const char *name;
+	int (*run)(void);
+	void (*help)(void);
+	const struct option *options;
+	const char *short_options;
+};
+
+static const char exit_codes_text[] =
+	"Exit codes:\n"
+	"  0  every gate passed\n"
+	"  1  a gate failed, the target died mid-run, or a stop condition aborted the run\n"
+	"  2  the experiment could not run (bad playbook or option, target not ready,\n"
+	"     a fault this build or target cannot serve)\n";
+
+static void help_main(void)
+{
+	printf(
+	    "Usage: faultgate COMMAND [OPTIONS] ...\n"
+	    "\n"
+	    "Chaos experiments as release gates: run a service, load it, inject faults\n"
+	    "(slow or failing I/O, GOMAXPROCS, ...) in a timed window, and judge the run\n"
+	    "by gates on latency, errors and the target's vitals.\n"
+	    "\n"
+	    "Commands:\n"
+	    "  run PLAYBOOK     run the experiment: baseline, fault, recovery, gates, reports\n"
+	    "  check PLAYBOOK   validate the playbook and print the plan, touching nothing\n"
+	    "  inject, inspect, recover   planned; not in this version\n"
+	    "  help COMMAND     the options of one command\n"
+	    "\n"
+	    "Options:\n"
+	    "  -h, --help       this text (or, after a command, its own)\n"
+	    "      --version    print the version\n"
+	    "\n"
+	    "The log level comes from FG_LOG (\"info\", \"debug,notify:debug\", ...) and\n"
+	    "--log-level, which wins.\n"
+	    "\n"
+	    "%s"
+	    "\n"
+	    "Example:\n"
+	    "  faultgate check playbooks/examples/slow-io.yaml\n"
+	    "  faultgate run playbooks/examples/slow-io.yaml --report-dir out/\n",
+	    exit_codes_text);
+}
+
+static void help_run(void)
+{
+	printf(
+	    "Usage: faultgate run PLAYBOOK [OPTIONS]\n"
+	    "\n"
+	    "Launch the playbook's target, wait until it is ready, send the load through\n"
+	    "the baseline, fault and recovery phases while the faults are applied in their\n"
+	    "windows, then revert everything, evaluate the gates and write report.json,\n"
+	    "junit.xml and target.log. SIGINT or SIGTERM reverts at once; the reports are\n"
+	    "still written (verdict \"aborted\").\n"
+	    "\n"
+	    "Options:\n"
+	    "  -r, --report-dir DIR   write the reports into DIR instead of report.dir\n"
+	    "      --no-progress      no live progress line (it is only shown on a terminal)\n"
+	    "  -q, --quiet            no result table on stdout\n"
+	    "      --log-level LEVEL  error, warn, info (default) or debug; or a spec\n"
+	    "                         such as \"info,notify:debug\"\n"
+	    "  -h, --help             this text\n"
+	    "\n"
+	    "%s"
+	    "\n"
+	    "Example:\n"
+	    "  faultgate run checkout.yaml --report-dir ci-out --no-progress\n"
+	    "  jq .verdict ci-out/report.json\n",
+	    exit_codes_text);
+}
+
+static void help_check(void)
+{
+	printf(
+	    "Usage: faultgate check PLAYBOOK [OPTIONS]\n"
+	    "\n"
+	    "Validate the playbook and print the plan: target and what its binary is,\n"
+	    "readiness, load, phases with their times, each fault with its window and\n"
+	    "the backend that serves it (and why), gates, stop conditions and the report\n"
+	    "directory. Nothing is started.\n"
+	    "\n"
+	    "Options:\n"
+	    "      --log-level LEVEL  error, warn, info (default) or debug\n"
+	    "  -h, --help             this text\n"
+	    "\n"
+	    "Exit codes:\n"
+	    "  0  the playbook is valid and every fault can be served\n"
+	    "  2  it is not (one line FILE:LINE:COL: message on stderr), or a fault\n"
+	    "     cannot be served on this target by this build\n"
+	    "\n"
+	    "Example:\n"
+	    "  faultgate check checkout.yaml\n");
+}
+
+static int load_playbook(struct playbook **ret)
+{
+	struct fg_error err = {0};
+	char line[700];
+	int r;
+
+	r = playbook_load(arg_playbook, ret, &err);
+	if (r >= 0)
+		return 0;
+	if (!err.msg[0])
+		fg_error_set(&err, -r, 0, 0, "%s", strerror(-r));
+	fprintf(stderr, "%s\n",
+		fg_error_format(&err, arg_playbook, line, sizeof(line)));
+	return r;
+}
+
+static int cmd_run(void)
+{
+	struct run_options o = {
+		.report_dir = arg_report_dir,
+		.progress = arg_progress,
+		.quiet = arg_quiet,
+	};
+	struct playbook *pb = NULL;
+	int code;
+
+	if (load_playbook(&pb) < 0)
+		return EXIT_USAGE;
+	code = run_playbook(pb, &o);
+	playbook_free(pb);
+	return code;
+}
+
+static int cmd_check(void)
+{
+	struct playbook *pb = NULL;
+	int code;
+
+	if (load_playbook(&pb) < 0)
+		return EXIT_USAGE;
+	code = run_plan_print(pb, stdout);
+	fflush(stdout);
+	playbook_free(pb);
+	return code;
+}
+
+/* clang-format off */
+static const struct option run_options[] = {
+	{ "report-dir",  required_argument, NULL, 'r' },
+	{ "no-progress", no_argument,       NULL, OPT_NO_PROGRESS },
+	{ "quiet",       no_argument,       NULL, 'q' },
+	{ "log-level",   required_argument, NULL, OPT_LOG_LEVEL },
+	{ "help",        no_argument,       NULL, 'h' },
+	{}
+};
+
+static const struct option check_options[] = {
+	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+	{ "help",      no_argument,       NULL, 'h' },
+	{}
+};
+
+/* A command without run() is part of the contract but not built yet. */
+static const struct command commands[] = {
+	{ "run",     cmd_run,   help_run,   run_options,   ":r:qh" },
+	{ "check",   cmd_check, help_check, check_options, ":h" },
+	{ "inject",  NULL,      NULL,       NULL,          NULL },
+	{ "inspect", NULL,      NULL,       NULL,          NULL },
+	{ "recover", NULL,      NULL,       NULL,          NULL },
+};
+/* clang-format on */
+
+static const struct command *find_command(const char *name)
+{
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+static int usage_error(const char *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* One line naming what was wrong, and where to look. */
+static int usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "faultgate%s%s: ", cmd ? " " : "", cmd ? cmd : "");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "; see faultgate --help\n");
+	return -EINVAL;
+}
+
+static int set_log_level(const char *cmd, const char *spec)
+{
+	if (fg_log_setup(spec) < 0)
+		return usage_error(
+		    cmd, "invalid log level '%s' (error, warn, info, debug)",
+		    spec);
+	return 0;
+}
+
+static int not_available(const char *name)
+{
+	fprintf(stderr,
+		"faultgate: '%s' is not available in this version yet\n", name);
+	return -EOPNOTSUPP;
+}
+
+/* The options of @cmd, from argv[0] = its name. Return: <0 error, 0 done
+ * (help shown), >0 go on and run it. */
+static int parse_command_argv(const struct command *cmd, int argc, char **argv)
+{
+	char bad[3] = "-?";
+	int c;
+
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, cmd->short_options, cmd->options,
+				NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			cmd->help();
+			return 0;
+		case 'r':
+			arg_report_dir = optarg;
+			break;
+		case 'q':
+			arg_quiet = true;
+			break;
+		case OPT_NO_PROGRESS:
+			arg_progress = false;
+			break;
+		case OPT_LOG_LEVEL:
+			if (set_log_level(cmd->name, optarg) < 0)
+				return -EINVAL;
+			break;
+		case ':':
+			return usage_error(cmd->name,
+					   "option '%s' needs a value",
+					   argv[optind - 1]);
+		case '?':
+		default:
+			if (optopt) {
+				bad[1] = (char)optopt;
+				return usage_error(cmd->name,
+						   "unknown option '%s'", bad);
+			}
+			return usage_error(cmd->name, "unknown option '%s'",
+					   argv[optind - 1]);
+		}
+	}
+	if (optind >= argc)
+		return usage_error(cmd->name, "missing the %s argument",
+				   "PLAYBOOK");
+	if (optind + 1 < argc)
+		return usage_error(cmd->name, "unexpected argument '%s'",
+				   argv[optind + 1]);
+	arg_playbook = argv[optind];
+	return 1;
+}
+
+static int help_command(int argc, char **argv)
+{
+	const struct command *cmd;
+
+	if (argc < 2) {
+		help_main();
+		return 0;
+	}
+	cmd = find_command(argv[1]);
+	if (!cmd)
+		return usage_error(NULL, "unknown command '%s'", argv[1]);
+	if (!cmd->run)
+		return not_available(cmd->name);
+	cmd->help();
+	return 0;
+}
+
+/* clang-format off */
+static const struct option main_options[] = {
+	{ "help",    no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{}
+};
+/* clang-format on */
+
+/* Options before the command. Return: as parse_command_argv(). */
+static int parse_argv(int argc, char **argv, const struct command **ret_cmd)
+{
+	const struct command *cmd;
+	char bad[3] = "-?";
+	int c, r;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+h", main_options, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			help_main();
+			return 0;
+		case OPT_VERSION:
+			printf("faultgate %s\n", FG_VERSION);
+			return 0;
+		case '?':
+		default:
+			if (optopt) {
+				bad[1] = (char)optopt;
+				return usage_error(NULL, "unknown option '%s'",
+						   bad);
+			}
+			return usage_error(NULL, "unknown option '%s'",
+					   argv[optind - 1]);
+		}
+	}
+	if (optind >= argc)
+		return usage_error(NULL, "no command given (%s)",
+				   "run, check, help");
+	argc -= optind;
+	argv += optind;
+	if (strcmp(argv[0], "help") == 0)
+		return help_command(argc, argv);
+	cmd = find_command(argv[0]);
+	if (!cmd)
+		return usage_error(NULL, "unknown command '%s'", argv[0]);
+	if (!cmd->run)
+		return not_available(cmd->name);
+	r = parse_command_argv(cmd, argc, argv);
+	if (r > 0)
+		*ret_cmd = cmd;
+	return r;
+}
+
+int main(int argc, char **argv)
+{
+	const struct command *cmd = NULL;
+	const char *env = secure_getenv("FG_LOG");
+	int r;
+
+	if (env && *env && fg_log_setup(env) < 0) {
+		usage_error(NULL,
+			    "invalid FG_LOG '%s' (error, warn, info, debug)",
+			    env);
+		return EXIT_USAGE;
+	}
+	r = parse_argv(argc, argv, &cmd);
+	if (r <= 0)
+		return r < 0 ? EXIT_USAGE : EXIT_SUCCESS;
+	return cmd->run();
+}

@@ -1,1 +1,844 @@
 // SPDX-License-Identifier: Apache-2.0
+/* The runner: launch the target, wait until it is ready, then drive the
+ * baseline, fault and recovery phases with the load, the sampler and the
+ * fault backends running; watch stop conditions, the target and signals;
+ * revert, evaluate the gates and write the reports. */
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define FG_LOG_COMPONENT "agent"
+#include "cleanup.h"
+#include "load.h"
+#include "log.h"
+#include "notify.h"
+#include "progress.h"
+#include "report.h"
+#include "results.h"
+#include "run.h"
+#include "sampler.h"
+#include "target.h"
+#include "units.h"
+
+#define TICK_NS (100 * FG_NSEC_PER_MSEC)
+#define SAMPLE_NS (100 * FG_NSEC_PER_MSEC)
+#define LOG_TAIL_LINES 10
+
+/* Where a fault's window stands, for the arm/disarm log lines. */
+enum window_state {
+	WINDOW_PENDING,
+	WINDOW_ARMED,
+	WINDOW_DONE,
+};
+
+struct runner {
+	const struct playbook *pb;
+	const struct run_options *opts;
+	const char *dir;
+	char log_path[PATH_MAX];
+	struct run_prep prep;
+	struct target_spec spec; /* the playbook's, environment extended */
+	char **env;		 /* owned array behind spec.env */
+	char **env_added;	 /* owned "KEY=VALUE" strings */
+	size_t n_added;
+	void *filter;
+	struct notify_shared *shared;
+	struct target *target;
+	struct notify *notify;
+	struct load *load;
+	struct sampler *sampler;
+	int sigfd;
+	bool sig_blocked;
+	sigset_t oldmask;
+	int64_t t0;
+	int64_t stop_ns; /* when the loop ended */
+	int phase;	 /* current phase, -1 before the first tick */
+	enum window_state *windows;
+	struct progress progress;
+	struct run_results res;
+};
+
+static int64_t total_ns(const struct playbook *pb)
+{
+	return pb->phase_ns[PHASE_BASELINE] + pb->phase_ns[PHASE_FAULT] +
+	       pb->phase_ns[PHASE_RECOVERY];
+}
+
+static int phase_at(const struct playbook *pb, int64_t elapsed)
+{
+	int64_t t = 0;
+
+	for (int p = 0; p < PHASE_MAX; p++) {
+		t += pb->phase_ns[p];
+		if (elapsed < t)
+			return p;
+	}
+	return PHASE_MAX;
+}
+
+static int64_t phase_start(const struct playbook *pb, int phase)
+{
+	int64_t t = 0;
+
+	for (int p = 0; p < phase && p < PHASE_MAX; p++)
+		t += pb->phase_ns[p];
+	return t;
+}
+
+static void window_of(const struct runner *r, size_t i, int64_t *from,
+		      int64_t *to)
+{
+	const struct playbook *pb = r->pb;
+	const struct fault_spec *f = &pb->faults[i];
+	int64_t base = pb->phase_ns[PHASE_BASELINE];
+
+	if (r->prep.faults[i].backend == FAULT_BACKEND_ENV) {
+		/* Set through the environment: in force from exec to exit. */
+		*from = 0;
+		*to = total_ns(pb);
+		return;
+	}
+	*from = base + f->at_ns;
+	*to = base + fault_window_end(f, pb->phase_ns[PHASE_FAULT]);
+}
+
+/* Add GOMAXPROCS=N for the faults served at launch through the environment;
+ * the playbook's own entries stay, ours come last and win. */
+static int build_env(struct runner *r)
+{
+	const struct target_spec *t = &r->pb->target;
+	size_t n = 0;
+
+	r->spec = *t;
+	for (size_t i = 0; i < r->pb->n_faults; i++)
+		if (r->prep.faults[i].backend == FAULT_BACKEND_ENV)
+			n++;
+	if (!n)
+		return 0;
+	r->env = calloc(t->n_env + n + 1, sizeof(*r->env));
+	r->env_added = calloc(n, sizeof(*r->env_added));
+	if (!r->env || !r->env_added)
+		return -ENOMEM;
+	for (size_t i = 0; i < t->n_env; i++)
+		r->env[i] = t->env[i];
+	for (size_t i = 0; i < r->pb->n_faults; i++) {
+		const struct fault_spec *f = &r->pb->faults[i];
+		char *s;
+
+		if (r->prep.faults[i].backend != FAULT_BACKEND_ENV)
+			continue;
+		if (asprintf(&s, "GOMAXPROCS=%d", f->gomaxprocs) < 0)
+			return -ENOMEM;
+		r->env_added[r->n_added++] = s;
+		r->env[t->n_env + r->n_added - 1] = s;
+	}
+	r->spec.env = r->env;
+	r->spec.n_env = t->n_env + r->n_added;
+	return 0;
+}
+
+static int mkdir_p(const char *path)
+{
+	char buf[PATH_MAX];
+	size_t len = strlen(path);
+
+	if (len == 0 || len >= sizeof(buf))
+		return -ENAMETOOLONG;
+	memcpy(buf, path, len + 1);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static bool needs_seccomp(const struct runner *r)
+{
+	for (size_t i = 0; i < r->pb->n_faults; i++)
+		if (r->prep.faults[i].backend == FAULT_BACKEND_SECCOMP)
+			return true;
+	return false;
+}
+
+/* Everything before the target exists; nothing to undo on failure. */
+static int setup(struct runner *r)
+{
+	struct fg_error err = {0};
+	char line[700];
+	int k;
+
+	k = run_prepare(r->pb, &r->prep, &err);
+	if (k < 0) {
+		log_error("%s", fg_error_format(&err, r->pb->path, line,
+						sizeof(line)));
+		return k;
+	}
+	k = build_env(r);
+	if (k < 0)
+		return log_error_errno(k, "prepare the target environment");
+	k = mkdir_p(r->dir);
+	if (k < 0)
+		return log_error_errno(k, "create report directory '%s'",
+				       r->dir);
+	snprintf(r->log_path, sizeof(r->log_path), "%s/target.log", r->dir);
+	if (!needs_seccomp(r))
+		return 0;
+	k = notify_build_filter(r->pb->faults, r->prep.backends,
+				r->pb->n_faults, &r->filter);
+	if (k < 0 && k != -ENOENT)
+		return log_error_errno(k, "build the seccomp filter");
+	r->shared = notify_shared_create();
+	if (!r->shared)
+		return log_error_errno(-ENOMEM,
+				       "create the seccomp shared block");
+	return 0;
+}
+
+static void log_target_tail(const struct runner *r)
+{
+	char tail[4096];
+
+	target_log_tail(r->log_path, LOG_TAIL_LINES, tail, sizeof(tail));
+	if (!tail[0])
+		return;
+	fprintf(stderr, "faultgate: last lines of %s:\n", r->log_path);
+	for (char *p = tail, *nl; *p; p = nl ? nl + 1 : p + strlen(p)) {
+		nl = strchr(p, '\n');
+		fprintf(stderr, "  %.*s\n", nl ? (int)(nl - p) : (int)strlen(p), p);
+	}
+}
+
+struct continue_ctx {
+	int listener;
+	int stop_fd;
+};
+
+static void *continue_thread(void *arg)
+{
+	struct continue_ctx *c = arg;
+
+	notify_continue_loop(c->listener, c->stop_fd);
+	return NULL;
+}
+
+/* Until the run starts nobody supervises the filter, and a trapped syscall
+ * would hang the target before it becomes ready: let everything through
+ * while waiting. */
+static int wait_ready(struct runner *r, struct fg_error *reterr)
+{
+	struct continue_ctx c = {.listener = target_listener(r->target),
+				 .stop_fd = -1};
+	fg_autoclose int efd = -1;
+	pthread_t th;
+	bool started = false;
+	int k;
+
+	if (c.listener >= 0) {
+		efd = eventfd(0, EFD_CLOEXEC);
+		if (efd < 0)
+			return fg_error_set(reterr, errno, 0, 0, "eventfd: %s",
+					    strerror(errno));
+		c.stop_fd = efd;
+		k = pthread_create(&th, NULL, continue_thread, &c);
+		if (k != 0)
+			return fg_error_set(reterr, k, 0, 0,
+					    "start a thread: %s", strerror(k));
+		started = true;
+	}
+	k = target_wait_ready(r->target, &r->pb->target.ready, reterr);
+	if (started) {
+		uint64_t one = 1;
+
+		(void)!write(efd, &one, sizeof(one));
+		pthread_join(th, NULL);
+	}
+	return k;
+}
+
+static int launch(struct runner *r)
+{
+	struct target_launch_opts lo = {
+		.log_path = r->log_path,
+		.filter = r->filter,
+		.shared = r->shared,
+	};
+	struct fg_error err = {0};
+	char why[160];
+	int k;
+
+	k = target_launch(&r->spec, &lo, &r->target, &err);
+	if (k < 0) {
+		log_error("launch '%s': %s", r->spec.argv[0],
+			  err.msg[0] ? err.msg : strerror(-k));
+		return k;
+	}
+	log_info("target '%s' started, pid %d", r->spec.argv[0],
+		 (int)target_pid(r->target));
+	k = wait_ready(r, &err);
+	if (k < 0) {
+		if (k == -ECHILD && !err.msg[0])
+			snprintf(
+			    err.msg, sizeof(err.msg),
+			    "target %s before it was ready",
+			    target_describe_exit(target_exit_status(r->target),
+						 why, sizeof(why)));
+		if (err.msg[0])
+			log_error("%s", err.msg);
+		else
+			log_error("target not ready: %s", strerror(-k));
+		log_target_tail(r);
+		return k;
+	}
+	return 0;
+}
+
+static int block_signals(struct runner *r)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	if (pthread_sigmask(SIG_BLOCK, &set, &r->oldmask) != 0)
+		return -EINVAL;
+	r->sig_blocked = true;
+	r->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (r->sigfd < 0)
+		return -errno;
+	return 0;
+}
+
+static void unblock_signals(struct runner *r)
+{
+	struct signalfd_siginfo si;
+
+	if (r->sigfd >= 0) {
+		/* Consume what is pending, or unblocking would deliver it. */
+		while (read(r->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+			;
+		close(r->sigfd);
+		r->sigfd = -1;
+	}
+	if (r->sig_blocked)
+		pthread_sigmask(SIG_SETMASK, &r->oldmask, NULL);
+	r->sig_blocked = false;
+}
+
+static void set_verdict(struct runner *r, enum verdict v, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* The first error or abort decides; later ones only add log lines. */
+static void set_verdict(struct runner *r, enum verdict v, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (r->res.verdict == VERDICT_ERROR ||
+	    r->res.verdict == VERDICT_ABORTED)
+		return;
+	r->res.verdict = v;
+	va_start(ap, fmt);
+	vsnprintf(r->res.verdict_reason, sizeof(r->res.verdict_reason), fmt,
+		  ap);
+	va_end(ap);
+}
+
+static int start_backends(struct runner *r)
+{
+	const struct playbook *pb = r->pb;
+	struct fg_error err = {0};
+	pid_t pid = target_pid(r->target);
+	uint64_t seed = pb->has_seed ? pb->seed : (uint64_t)r->t0;
+	int k;
+
+	if (r->shared || target_listener(r->target) >= 0) {
+		k = notify_start(target_listener(r->target), pid, pb->faults,
+				 r->prep.backends, pb->n_faults,
+				 r->t0 + pb->phase_ns[PHASE_BASELINE],
+				 pb->phase_ns[PHASE_FAULT], seed, r->shared,
+				 &r->notify);
+		if (k < 0)
+			return log_error_errno(k,
+					       "start the seccomp supervisor");
+	}
+	k = sampler_start(pid, r->t0, SAMPLE_NS, &r->sampler);
+	if (k < 0)
+		return log_error_errno(k, "start sampling pid %d", (int)pid);
+	if (pb->load.kind == LOAD_NONE)
+		return 0;
+	k = load_start(&pb->load, r->t0, pb->phase_ns, &r->load, &err);
+	if (k < 0) {
+		log_error("start the load: %s",
+			  err.msg[0] ? err.msg : strerror(-k));
+		return k;
+	}
+	return 0;
+}
+
+static void log_event(struct runner *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void log_event(struct runner *r, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+
+	progress_clear(&r->progress);
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	log_info("%s", buf);
+}
+
+static void track_phases(struct runner *r, int64_t elapsed)
+{
+	const struct playbook *pb = r->pb;
+	int p = phase_at(pb, elapsed);
+	char d[32];
+
+	while (r->phase < p && r->phase < PHASE_MAX - 1) {
+		r->phase++;
+		log_event(
+		    r, "phase %s (%s)", phase_name(r->phase),
+		    fg_format_duration(pb->phase_ns[r->phase], d, sizeof(d)));
+	}
+	r->phase = p;
+	for (size_t i = 0; i < pb->n_faults; i++) {
+		const char *kind = fault_kind_name(pb->faults[i].kind);
+		enum fault_backend b = r->prep.faults[i].backend;
+		int64_t from, to;
+
+		window_of(r, i, &from, &to);
+		if (r->windows[i] == WINDOW_PENDING && elapsed >= from) {
+			r->windows[i] = WINDOW_ARMED;
+			log_event(r, "fault %zu %s armed (%s)%s", i + 1, kind,
+				  fault_backend_name(b),
+				  b == FAULT_BACKEND_ENV
+				      ? ", set at launch for the whole run"
+				      : "");
+		}
+		if (r->windows[i] == WINDOW_ARMED && elapsed >= to &&
+		    to < total_ns(pb)) {
+			r->windows[i] = WINDOW_DONE;
+			log_event(r, "fault %zu disarmed", i + 1);
+		}
+	}
+}
+
+static void disarm_all(struct runner *r)
+{
+	if (r->notify)
+		notify_disarm(r->notify);
+	for (size_t i = 0; i < r->pb->n_faults; i++) {
+		if (r->windows[i] != WINDOW_ARMED)
+			continue;
+		r->windows[i] = WINDOW_DONE;
+		/* The environment cannot be taken back; it ends with the target. */
+		if (r->prep.faults[i].backend != FAULT_BACKEND_ENV)
+			log_event(r, "fault %zu disarmed", i + 1);
+	}
+}
+
+static void show_progress(struct runner *r, int64_t elapsed)
+{
+	const struct playbook *pb = r->pb;
+	struct progress_state s = {0};
+	struct vital_sample v;
+	int p = r->phase < PHASE_MAX ? r->phase : PHASE_RECOVERY;
+
+	if (!r->progress.on)
+		return;
+	s.phase = phase_name(p);
+	s.left_s = (double)(phase_start(pb, p) + pb->phase_ns[p] - elapsed) /
+		   FG_NSEC_PER_SEC;
+	if (r->load) {
+		struct load_stats st;
+
+		load_window_stats(r->load, elapsed - FG_NSEC_PER_SEC, elapsed,
+				  &st);
+		s.has_load = true;
+		s.rps = st.seconds > 0 ? (double)st.requests / st.seconds
+				       : (double)st.requests;
+		s.p99_ms =
+		    (double)hist_quantile(&st.latency, 0.99) / FG_NSEC_PER_MSEC;
+		s.errors = st.errors;
+	}
+	if (r->sampler && sampler_last(r->sampler, &v) == 0) {
+		s.has_vitals = true;
+		s.rss_bytes = v.rss_bytes;
+		s.threads = v.threads;
+	}
+	progress_update(&r->progress, &s);
+}
+
+/* Return: true when the run must stop now. */
+static bool check_target(struct runner *r, int64_t elapsed)
+{
+	struct target_result *t = &r->res.target;
+	char how[96];
+	int k;
+
+	k = target_poll(r->target);
+	if (k == 0)
+		return false;
+	if (k < 0) {
+		log_event(r,
+			  "lost contact with the target's launcher, stopping");
+		set_verdict(r, VERDICT_ERROR,
+			    "lost contact with the target's launcher");
+		return true;
+	}
+	t->alive = false;
+	t->exit_status = target_exit_status(r->target);
+	t->exit_s = (double)elapsed / FG_NSEC_PER_SEC;
+	t->exit_phase = r->phase < PHASE_MAX ? r->phase : PHASE_RECOVERY;
+	target_describe_exit(t->exit_status, how, sizeof(how));
+	progress_clear(&r->progress);
+	if (t->exit_phase == PHASE_BASELINE) {
+		log_error(
+		    "target %s during the baseline, the experiment cannot run",
+		    how);
+		set_verdict(r, VERDICT_ERROR, "target %s during the baseline",
+			    how);
+	} else {
+		log_error("target %s during the %s phase, stopping the run",
+			  how, phase_name(t->exit_phase));
+		snprintf(r->res.verdict_reason, sizeof(r->res.verdict_reason),
+			 "target %s during the %s phase", how,
+			 phase_name(t->exit_phase));
+	}
+	return true;
+}
+
+static bool check_aborts(struct runner *r, int64_t elapsed)
+{
+	const struct vital_sample *s = NULL;
+	char reason[256];
+	size_t n = 0;
+
+	if (!r->pb->n_aborts)
+		return false;
+	if (r->sampler)
+		n = sampler_series(r->sampler, &s);
+	for (size_t i = 0; i < r->pb->n_aborts; i++) {
+		const struct gate_expr *a = &r->pb->aborts[i];
+
+		reason[0] = '\0';
+		if (abort_evaluate(a, r->load, s, n,
+				   (double)elapsed / FG_NSEC_PER_SEC, reason,
+				   sizeof(reason)) != 1)
+			continue;
+		if (r->notify)
+			notify_disarm(r->notify);
+		progress_clear(&r->progress);
+		log_warn("stop condition '%s' fired: %s", a->text, reason);
+		set_verdict(r, VERDICT_ABORTED, "stop condition '%s': %s",
+			    a->text, reason);
+		return true;
+	}
+	return false;
+}
+
+static bool check_signals(struct runner *r)
+{
+	struct signalfd_siginfo si;
+	const char *name;
+
+	if (read(r->sigfd, &si, sizeof(si)) != (ssize_t)sizeof(si))
+		return false;
+	if (r->notify)
+		notify_disarm(r->notify);
+	name = sigabbrev_np((int)si.ssi_signo);
+	progress_clear(&r->progress);
+	log_warn("interrupted by SIG%s, reverting and stopping",
+		 name ? name : "?");
+	set_verdict(r, VERDICT_ABORTED, "interrupted by SIG%s",
+		    name ? name : "?");
+	return true;
+}
+
+static void sleep_until(struct runner *r, int64_t deadline)
+{
+	struct pollfd pfd = {.fd = r->sigfd, .events = POLLIN};
+	int64_t left = deadline - fg_now_ns();
+	struct timespec ts;
+
+	if (left <= 0)
+		return;
+	ts.tv_sec = left / FG_NSEC_PER_SEC;
+	ts.tv_nsec = left % FG_NSEC_PER_SEC;
+	(void)ppoll(&pfd, 1, &ts, NULL);
+}
+
+static void main_loop(struct runner *r)
+{
+	int64_t end = r->t0 + total_ns(r->pb);
+	int64_t next = r->t0;
+
+	for (;;) {
+		int64_t now = fg_now_ns();
+		int64_t elapsed = now - r->t0;
+
+		if (now >= end) {
+			track_phases(r, total_ns(r->pb));
+			break;
+		}
+		track_phases(r, elapsed);
+		if (check_signals(r) || check_target(r, elapsed) ||
+		    check_aborts(r, elapsed))
+			break;
+		show_progress(r, elapsed);
+		while (next <= now)
+			next += TICK_NS;
+		sleep_until(r, next < end ? next : end);
+	}
+	r->stop_ns = fg_now_ns();
+	if (r->stop_ns > end)
+		r->stop_ns = end;
+	progress_clear(&r->progress);
+}
+
+/* Revert first, then stop what measures, then the target. */
+static void teardown(struct runner *r)
+{
+	const struct playbook *pb = r->pb;
+
+	if (r->notify)
+		disarm_all(r);
+	if (r->load)
+		load_stop(r->load, r->stop_ns ? r->stop_ns : fg_now_ns());
+	if (r->sampler)
+		sampler_stop(r->sampler);
+	if (r->target) {
+		if (r->res.target.exit_phase < 0 &&
+		    target_poll(r->target) == 1) {
+			r->res.target.exit_status =
+			    target_exit_status(r->target);
+			r->res.target.alive = false;
+		}
+		if (target_stop(r->target, pb->target.stop_grace_ns) < 0)
+			log_warn("target pid %d did not end even after SIGKILL",
+				 (int)target_pid(r->target));
+	}
+	if (r->notify)
+		notify_stop(r->notify);
+}
+
+static void fill_phases(struct runner *r)
+{
+	double stop = (double)(r->stop_ns - r->t0) / FG_NSEC_PER_SEC;
+
+	for (int p = 0; p < PHASE_MAX; p++) {
+		double from = (double)phase_start(r->pb, p) / FG_NSEC_PER_SEC;
+		double to = from + (double)r->pb->phase_ns[p] / FG_NSEC_PER_SEC;
+
+		r->res.phase_start_s[p] = from;
+		r->res.phase_end_s[p] =
+		    stop > from ? (stop < to ? stop : to) : from - 1;
+	}
+	r->res.duration_s = stop;
+}
+
+static void fill_faults(struct runner *r)
+{
+	for (size_t i = 0; i < r->pb->n_faults; i++) {
+		struct fault_result *fr = &r->res.faults[i];
+		struct notify_fault_counters c = {0};
+		int64_t from, to;
+
+		window_of(r, i, &from, &to);
+		fr->backend = r->prep.faults[i].backend;
+		fr->window_start_s = (double)from / FG_NSEC_PER_SEC;
+		fr->window_end_s = (double)to / FG_NSEC_PER_SEC;
+		fr->applied = r->windows[i] != WINDOW_PENDING;
+		if (fr->backend != FAULT_BACKEND_SECCOMP || !r->notify)
+			continue;
+		notify_counters(r->notify, i, &c);
+		fr->seen = c.seen;
+		fr->delayed = c.delayed;
+		fr->failed = c.failed;
+		fr->delay_total_ns = c.delay_total_ns;
+	}
+}
+
+static void fill_results(struct runner *r)
+{
+	struct run_results *res = &r->res;
+
+	fill_phases(r);
+	res->has_load = r->load != NULL;
+	res->load_run = r->load;
+	for (int p = 0; r->load && p <= PHASE_ALL; p++)
+		load_phase_stats(r->load, p, &res->load[p]);
+	if (r->sampler)
+		res->n_samples = sampler_series(r->sampler, &res->samples);
+	fill_faults(r);
+}
+
+static void init_results(struct runner *r)
+{
+	struct target_result *t = &r->res.target;
+	const struct target_facts *f = &r->prep.facts;
+
+	r->res.pb = r->pb;
+	r->res.verdict = VERDICT_PASS;
+	t->pid = r->target ? (int)target_pid(r->target) : 0;
+	snprintf(t->exe, sizeof(t->exe), "%.*s", (int)sizeof(t->exe) - 1,
+		 r->prep.exe[0] ? r->prep.exe : r->spec.argv[0]);
+	t->is_go = f->is_go;
+	t->is_static = f->is_static;
+	snprintf(t->go_version, sizeof(t->go_version), "%s", f->go_version);
+	t->alive = true;
+	t->exit_status = -1;
+	t->exit_s = -1;
+	t->exit_phase = -1;
+}
+
+static void stamp_start(struct runner *r)
+{
+	struct timespec ts;
+	struct tm tm;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(r->res.started_at, sizeof(r->res.started_at),
+		 "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static int exit_code(enum verdict v)
+{
+	switch (v) {
+	case VERDICT_PASS:
+		return 0;
+	case VERDICT_FAIL:
+	case VERDICT_ABORTED:
+		return 1;
+	case VERDICT_ERROR:
+	case VERDICT_MAX:
+	default:
+		return 2;
+	}
+}
+
+/* Gates, verdict, reports. Return: the exit code. */
+static int conclude(struct runner *r)
+{
+	struct run_results *res = &r->res;
+	int failed, k, code;
+
+	failed = gates_evaluate(res);
+	if (failed < 0) {
+		(void)log_error_errno(failed, "evaluate the gates");
+		set_verdict(r, VERDICT_ERROR, "could not evaluate the gates");
+	} else if (failed > 0 && res->verdict == VERDICT_PASS) {
+		res->verdict = VERDICT_FAIL;
+	}
+	code = exit_code(res->verdict);
+	if (!r->opts->quiet)
+		report_console(res, stdout);
+	fflush(stdout);
+	k = report_write_json(res, r->dir);
+	if (k < 0) {
+		(void)log_error_errno(k, "write %s/report.json", r->dir);
+		code = 2;
+	}
+	k = report_write_junit(res, r->dir);
+	if (k < 0) {
+		(void)log_error_errno(k, "write %s/junit.xml", r->dir);
+		code = 2;
+	}
+	log_info("verdict %s, reports in %s/", verdict_name(res->verdict),
+		 r->dir);
+	return code;
+}
+
+static void runner_free(struct runner *r)
+{
+	unblock_signals(r);
+	free(r->res.gates);
+	free(r->res.faults);
+	free(r->windows);
+	r->load = load_free(r->load);
+	r->sampler = sampler_free(r->sampler);
+	r->notify = notify_free(r->notify);
+	r->target = target_free(r->target);
+	if (r->shared)
+		notify_shared_free(r->shared);
+	if (r->filter)
+		notify_free_filter(r->filter);
+	for (size_t i = 0; i < r->n_added; i++)
+		free(r->env_added[i]);
+	free(r->env_added);
+	free(r->env);
+	run_prep_done(&r->prep);
+}
+
+/* From readiness to the reports. Return: the exit code. */
+static int run_phases(struct runner *r)
+{
+	int k;
+
+	k = block_signals(r);
+	if (k < 0) {
+		(void)log_error_errno(k, "block signals");
+		set_verdict(r, VERDICT_ERROR, "could not block signals");
+	}
+	r->t0 = fg_now_ns();
+	r->res.t0_ns = r->t0;
+	stamp_start(r);
+	if (k == 0 && start_backends(r) < 0)
+		set_verdict(r, VERDICT_ERROR,
+			    "could not start the run (see the log)");
+	if (r->res.verdict == VERDICT_PASS)
+		main_loop(r);
+	else
+		r->stop_ns = fg_now_ns();
+	teardown(r);
+	fill_results(r);
+	return conclude(r);
+}
+
+int run_playbook(const struct playbook *pb, const struct run_options *opts)
+{
+	struct runner r = {.pb = pb, .opts = opts, .sigfd = -1, .phase = -1};
+	int code = 2;
+
+	r.dir = opts->report_dir ? opts->report_dir : pb->report_dir;
+	r.res.faults =
+	    calloc(pb->n_faults ? pb->n_faults : 1, sizeof(*r.res.faults));
+	r.windows = calloc(pb->n_faults ? pb->n_faults : 1, sizeof(*r.windows));
+	if (!r.res.faults || !r.windows) {
+		(void)log_error_errno(-ENOMEM, "start the run");
+		goto out;
+	}
+	progress_init(&r.progress, stderr, opts->progress);
+	if (setup(&r) < 0)
+		goto out;
+	if (launch(&r) < 0) {
+		if (r.target)
+			(void)target_stop(r.target, pb->target.stop_grace_ns);
+		goto out;
+	}
+	init_results(&r);
+	code = run_phases(&r);
+out:
+	runner_free(&r);
+	return code;
+}
