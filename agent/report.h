@@ -16,7 +16,18 @@ void report_console(const struct run_results *r, FILE *out);
  */
 int report_write_json(const struct run_results *r, const char *dir);
 
-/** report_write_junit() - @dir/junit.xml: a testsuite, a testcase per gate. */
+/**
+ * report_write_junit() - @dir/junit.xml: a testsuite, a testcase per gate.
+ * Return: 0, or -errno from creating or writing the file.
+ */
 int report_write_junit(const struct run_results *r, const char *dir);
+
+/**
+ * report_write_file() - @len bytes of @data into @dir/@name, through a
+ * temporary file in @dir and a rename, so readers never see half a report.
+ * @dir and its parents are created when missing (mode 0755).
+ * Return: 0, -ENOMEM, or -errno from mkdir, write, fsync or rename.
+ */
+int report_write_file(const char *dir, const char *name, const char *data, size_t len);
 
 #endif

@@ -46,7 +46,8 @@ struct gate_result {
 	int phase;			/* enum phase or PHASE_ALL */
 	bool measured;
 	double value;			/* canonical unit of the metric */
-	double bound;			/* resolved bound (baseline applied) */
+	double bound;			/* resolved bound (baseline applied); NAN
+					 * when the baseline was not measured */
 	enum metric_unit unit;
 	bool pass;
 	char reason[192];		/* why it was not measured, or why it failed */
@@ -59,6 +60,8 @@ struct run_results {
 	double phase_end_s[PHASE_MAX];		/* actual; < start if never run */
 	bool has_load;
 	struct load_stats load[PHASE_MAX + 1];	/* [PHASE_ALL] = whole run */
+	struct load *load_run;			/* stopped load for the per-second
+						 * timeline of reports; may be NULL */
 	const struct vital_sample *samples;
 	size_t n_samples;
 	struct fault_result *faults;		/* pb->n_faults entries */
@@ -90,8 +93,16 @@ int results_vital_window(const struct vital_sample *s, size_t n, enum metric_id 
 			 double from_s, double to_s, double *ret);
 
 /**
+ * results_exit_text() - a wait(2) @status in words: "exited with status 3",
+ * "killed by signal 9 (SIGKILL)", or "still running" for -1. Return: @buf.
+ */
+const char *results_exit_text(int status, char *buf, size_t size);
+
+/**
  * gates_evaluate() - fill r->gates: one result per playbook gate, then the
- * built-in target.alive. Sets no verdict. Return: number of failed gates.
+ * built-in target.alive. Sets no verdict. Replaces (frees) an earlier
+ * r->gates; the caller frees r->gates when done.
+ * Return: number of failed gates, or -ENOMEM.
  */
 int gates_evaluate(struct run_results *r);
 
