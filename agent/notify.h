@@ -34,7 +34,7 @@ void notify_shared_free(struct notify_shared *s);
  */
 int notify_keeper_takeover(int listener, struct notify_shared *s);
 
-/** notify_continue_all() - answer CONTINUE to every new notification until
+/** notify_continue_loop() - answer CONTINUE to every new notification until
  * @stop_fd becomes readable or the listener reports no tasks left. */
 void notify_continue_loop(int listener, int stop_fd);
 
