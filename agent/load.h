@@ -25,9 +25,11 @@ struct load_stats {
  * load_start() - start sending in a thread of its own.
  * @t0_ns: monotonic time at which the baseline starts.
  * @phase_ns: the phases' lengths; each request belongs to the phase in which
- *            it was meant to be sent.
+ *            it was meant to be sent. Nothing is meant for after the last
+ *            phase: the schedule ends there unless load_stop() ends it first.
  *
- * Return: 0, -EINVAL (bad URL or argv), -ENOMEM, or a thread error.
+ * Return: 0, -EINVAL (bad URL or argv, rate, connections or interval not
+ * positive, kind LOAD_NONE), -ENOMEM, or a thread error.
  */
 int load_start(const struct load_spec *spec, int64_t t0_ns, const int64_t phase_ns[PHASE_MAX],
 	       struct load **ret, struct fg_error *reterr);
@@ -36,6 +38,9 @@ int load_start(const struct load_spec *spec, int64_t t0_ns, const int64_t phase_
  * load_stop() - stop scheduling new requests at @end_ns (monotonic; requests
  * meant for later are never sent), wait for those in flight (at most their
  * timeout) and join the thread. Safe to call twice.
+ * Requests meant for before @end_ns but still waiting for a free connection
+ * (or probe slot) one timeout after max(now, @end_ns) are counted as errors
+ * with the wait so far as latency, never dropped.
  */
 void load_stop(struct load *l, int64_t end_ns);
 
@@ -48,6 +53,9 @@ void load_phase_stats(struct load *l, int phase, struct load_stats *ret);
 /**
  * load_window_stats() - totals of requests meant to be sent between
  * @from_ns and @to_ns after t0, at one-second resolution; safe while running.
+ * The whole slots touched by the span are summed; seconds is their length
+ * up to now (or the end of the run), so a rate over a window that ends now
+ * is not diluted by the rest of the current second.
  */
 void load_window_stats(struct load *l, int64_t from_ns, int64_t to_ns, struct load_stats *ret);
 

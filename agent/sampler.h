@@ -28,7 +28,10 @@ struct sampler;
 
 /**
  * sampler_start() - sample @pid every @interval_ns, times relative to @t0_ns.
- * Return: 0, -ESRCH (no such process), -ENOMEM, or a thread error.
+ * The first sample is taken at once. Sampling ends by itself when the process
+ * is gone or a zombie.
+ * Return: 0, -ESRCH (no such process), -EINVAL (pid or interval <= 0),
+ * -ENOMEM, or a thread error.
  */
 int sampler_start(pid_t pid, int64_t t0_ns, int64_t interval_ns, struct sampler **ret);
 
@@ -38,6 +41,8 @@ void sampler_stop(struct sampler *s);
 /**
  * sampler_series() - the samples so far; valid until the next call while
  * running, and for good after sampler_stop(). Return: the count.
+ * (In fact a returned array, and the count of samples in it, stay valid until
+ * sampler_free(): when the series outgrows its array, the old copy is kept.)
  */
 size_t sampler_series(struct sampler *s, const struct vital_sample **ret);
 
