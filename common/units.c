@@ -23,7 +23,12 @@ static const struct unit size_units[] = {
 	{ "KB", 1e3 }, { "MB", 1e6 }, { "GB", 1e9 },
 };
 
-/* Split "12.5ms" into 12.5 and "ms"; the number must be plain decimal. */
+/*
+ * Split "12.5ms" into 12.5 and "ms". The number must be plain decimal: an
+ * optional minus, digits, and an optional fraction with digits after the
+ * point. strtod alone would also take "inf", "0x10", "1e3" and leading
+ * spaces, none of which a playbook should contain.
+ */
 static int split_number(const char *s, double *ret_value, const char **ret_unit)
 {
 	const char *p = s;
@@ -32,15 +37,22 @@ static int split_number(const char *s, double *ret_value, const char **ret_unit)
 
 	if (!s || !*s)
 		return -EINVAL;
-	/* strtod also takes "inf", "0x10" and leading spaces: refuse those. */
-	if (!(*p >= '0' && *p <= '9') && *p != '-' && *p != '.')
+	if (*p == '-')
+		p++;
+	if (!(*p >= '0' && *p <= '9'))
 		return -EINVAL;
-	for (const char *q = p; *q && (*q == '-' || *q == '.' || (*q >= '0' && *q <= '9')); q++)
-		if (q[0] == '0' && (q[1] == 'x' || q[1] == 'X'))
+	while (*p >= '0' && *p <= '9')
+		p++;
+	if (*p == '.') {
+		p++;
+		if (!(*p >= '0' && *p <= '9'))
 			return -EINVAL;
+		while (*p >= '0' && *p <= '9')
+			p++;
+	}
 	errno = 0;
-	v = strtod(p, &end);
-	if (end == p || errno == ERANGE || !isfinite(v))
+	v = strtod(s, &end);
+	if (end != p || errno == ERANGE || !isfinite(v))
 		return -EINVAL;
 	*ret_value = v;
 	*ret_unit = end;
@@ -90,7 +102,8 @@ int fg_parse_size(const char *s, uint64_t *ret_bytes)
 	r = parse_with_units(s, size_units, sizeof(size_units) / sizeof(size_units[0]), &b);
 	if (r < 0)
 		return r;
-	if (b > 1.8e19)
+	/* llround() is only defined up to LLONG_MAX. */
+	if (b > 9.2e18)
 		return -ERANGE;
 	*ret_bytes = (uint64_t)llround(b);
 	return 0;
@@ -162,18 +175,33 @@ int fg_parse_double(const char *s, double *ret)
 	return 0;
 }
 
+/* Print @v with at most three significant digits, without a trailing ".0". */
+static void format_scaled(char *buf, size_t size, double v, const char *unit)
+{
+	if (v == (double)(long long)v)
+		snprintf(buf, size, "%lld%s", (long long)v, unit);
+	else if (v < 10 && v > -10)
+		snprintf(buf, size, "%.2f%s", v, unit);
+	else if (v < 100 && v > -100)
+		snprintf(buf, size, "%.1f%s", v, unit);
+	else
+		snprintf(buf, size, "%.0f%s", v, unit);
+}
+
 const char *fg_format_duration(int64_t ns, char *buf, size_t size)
 {
-	double a = (double)(ns < 0 ? -ns : ns);
+	int64_t a = ns < 0 ? -ns : ns;
 
-	if (a >= 60e9 && ns % (60 * FG_NSEC_PER_SEC) == 0)
+	if (a >= 3600 * FG_NSEC_PER_SEC && ns % (3600 * FG_NSEC_PER_SEC) == 0)
+		snprintf(buf, size, "%lldh", (long long)(ns / (3600 * FG_NSEC_PER_SEC)));
+	else if (a >= 60 * FG_NSEC_PER_SEC && ns % (60 * FG_NSEC_PER_SEC) == 0)
 		snprintf(buf, size, "%lldm", (long long)(ns / (60 * FG_NSEC_PER_SEC)));
-	else if (a >= 1e9)
-		snprintf(buf, size, "%.3gs", (double)ns / 1e9);
-	else if (a >= 1e6)
-		snprintf(buf, size, "%.3gms", (double)ns / 1e6);
-	else if (a >= 1e3)
-		snprintf(buf, size, "%.3gus", (double)ns / 1e3);
+	else if (a >= FG_NSEC_PER_SEC)
+		format_scaled(buf, size, (double)ns / 1e9, "s");
+	else if (a >= FG_NSEC_PER_MSEC)
+		format_scaled(buf, size, (double)ns / 1e6, "ms");
+	else if (a >= FG_NSEC_PER_USEC)
+		format_scaled(buf, size, (double)ns / 1e3, "us");
 	else
 		snprintf(buf, size, "%lldns", (long long)ns);
 	return buf;

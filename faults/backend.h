@@ -35,4 +35,10 @@ int fault_backend_resolve(const struct fault_spec *f, const struct target_facts 
  */
 bool fault_backend_available(enum fault_kind kind, enum fault_backend b, bool launched);
 
+/**
+ * fault_backend_possible() - whether a user may write backend @b for @kind
+ * at all, whatever the target (auto is always possible).
+ */
+bool fault_backend_possible(enum fault_kind kind, enum fault_backend b);
+
 #endif

@@ -66,6 +66,7 @@ struct fault_peer {
 #define FAULT_MAX_LIST 32
 #define FAULT_MAX_DELAY_NS (60LL * 1000000000LL)
 #define FAULT_MAX_HOLD_NS (10LL * 1000000000LL)
+#define FAULT_DEFAULT_LEAK_RATE (16.0 * 1024 * 1024)	/* mem-leak bytes per second */
 
 struct fault_spec {
 	enum fault_kind kind;
@@ -129,6 +130,8 @@ int fault_fds_from_name(const char *name);
 int fault_errno_from_name(const char *name);
 /** fault_errno_name() - EIO -> "EIO"; NULL if not in the table. */
 const char *fault_errno_name(int err);
+/** fault_errno_names() - the accepted names, comma-separated, into @buf. */
+const char *fault_errno_names(char *buf, size_t size);
 
 /**
  * fault_peer_parse() - parse ":5432", "127.0.0.1:80", "[::1]:80".
@@ -140,6 +143,27 @@ int fault_peer_parse(const char *s, struct fault_peer *ret);
 void fault_spec_init(struct fault_spec *f, enum fault_kind kind);
 /** fault_spec_done() - free the lists owned by @f. */
 void fault_spec_done(struct fault_spec *f);
+
+/**
+ * fault_spec_finish() - apply the defaults that depend on other fields or
+ * need memory, once all parameters are set: cgo-block symbols
+ * [getaddrinfo], freeze-thread every = hold and pick = tids when tids are
+ * given.
+ *
+ * Return: 0, or -ENOMEM.
+ */
+int fault_spec_finish(struct fault_spec *f);
+
+/**
+ * fault_spec_check() - fault_spec_validate(), also naming the parameter to
+ * blame in @reterr_key ("jitter", "for", ...; NULL when the fault as a
+ * whole is wrong, e.g. a required parameter is missing).
+ * @fault_phase_ns: length of the fault phase; <= 0 skips the window checks.
+ *
+ * Return: 0, or -EINVAL.
+ */
+int fault_spec_check(const struct fault_spec *f, int64_t fault_phase_ns, const char **reterr_key,
+		     char *msg, size_t msg_size);
 
 /**
  * fault_spec_validate() - cross-field checks that a schema cannot express

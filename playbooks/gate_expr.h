@@ -87,6 +87,15 @@ struct metric_info {
 /** metric_lookup() - by name, including aliases ("gomaxprocs" = gomaxprocs.end). */
 const struct metric_info *metric_lookup(const char *name);
 const struct metric_info *metric_info(enum metric_id id);
+/** metric_name() - "latency.p99"; NULL for an invalid id. */
+const char *metric_name(enum metric_id id);
+
+/**
+ * metric_suggest() - names to offer for the unknown metric @name, comma
+ * separated into @buf: its family's members, else the names within two
+ * edits, else every family ("latency.*, errors.*, ...").
+ */
+const char *metric_suggest(const char *name, char *buf, size_t size);
 
 /**
  * metric_format() - @value (canonical unit) as text a user would write,
