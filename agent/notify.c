@@ -369,8 +369,9 @@ static int fetch_peer(pid_t pid, int fd, struct sockaddr_storage *ret)
 	socklen_t len = sizeof(*ret);
 
 	pidfd = pidfd_open(pid, 0);
-	/* A thread that is not the leader needs a thread pidfd (6.9). */
-	if (pidfd < 0 && errno == EINVAL)
+	/* A thread that is not the leader needs a thread pidfd (6.9); older
+	 * kernels refuse it with EINVAL, newer ones with ENOENT. */
+	if (pidfd < 0 && (errno == EINVAL || errno == ENOENT))
 		pidfd = pidfd_open(pid, PIDFD_THREAD);
 	if (pidfd < 0)
 		return -errno;

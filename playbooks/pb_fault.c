@@ -355,7 +355,7 @@ static int parse_one(struct pb_ctx *c, yaml_node_t *map, struct fault_spec *f)
 	struct pb_map m = { .keys = fault_keys,
 			    .n_keys = ARRAY_SIZE(fault_keys) };
 	const char *blame;
-	enum fault_kind kind;
+	enum fault_kind kind = FAULT_SLOW_IO;
 	char where[48], msg[256];
 	int r;
 

@@ -476,7 +476,7 @@ int playbook_load(const char *path, struct playbook **ret,
 		  struct fg_error *reterr)
 {
 	char *fg_autofree text = NULL;
-	size_t len;
+	size_t len = 0;
 	int r;
 
 	r = read_file(path, &text, &len, reterr);
