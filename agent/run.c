@@ -20,9 +20,9 @@
 
 #define FG_LOG_COMPONENT "agent"
 #include "cleanup.h"
+#include "engine.h"
 #include "load.h"
 #include "log.h"
-#include "notify.h"
 #include "progress.h"
 #include "report.h"
 #include "results.h"
@@ -42,6 +42,13 @@ enum window_state {
 	WINDOW_DONE,
 };
 
+/* The engines this build has; a run uses those its faults need. */
+static const struct engine_ops *const engines[] = {
+	&engine_env,
+	&engine_seccomp,
+};
+#define N_ENGINES (sizeof(engines) / sizeof(engines[0]))
+
 struct runner {
 	const struct playbook *pb;
 	const struct run_options *opts;
@@ -52,10 +59,11 @@ struct runner {
 	char **env;		 /* owned array behind spec.env */
 	char **env_added;	 /* owned "KEY=VALUE" strings */
 	size_t n_added;
-	void *filter;
-	struct notify_shared *shared;
+	struct target_launch_opts launch_opts;
+	struct run_ctx ctx;
+	void *engine_state[N_ENGINES];
+	bool engine_on[N_ENGINES];
 	struct target *target;
-	struct notify *notify;
 	struct load *load;
 	struct sampler *sampler;
 	int sigfd;
@@ -113,39 +121,39 @@ static void window_of(const struct runner *r, size_t i, int64_t *from,
 	*to = base + fault_window_end(f, pb->phase_ns[PHASE_FAULT]);
 }
 
-/* Add GOMAXPROCS=N for the faults served at launch through the environment;
- * the playbook's own entries stay, ours come last and win. */
-static int build_env(struct runner *r)
+int run_ctx_add_env(struct run_ctx *c, const char *key, const char *value)
 {
+	struct runner *r = c->runner;
 	const struct target_spec *t = &r->pb->target;
-	size_t n = 0;
+	char **env, **added;
+	char *kv;
 
-	r->spec = *t;
-	for (size_t i = 0; i < r->pb->n_faults; i++)
-		if (r->prep.faults[i].backend == FAULT_BACKEND_ENV)
-			n++;
-	if (!n)
-		return 0;
-	r->env = calloc(t->n_env + n + 1, sizeof(*r->env));
-	r->env_added = calloc(n, sizeof(*r->env_added));
-	if (!r->env || !r->env_added)
+	if (asprintf(&kv, "%s=%s", key, value) < 0)
 		return -ENOMEM;
-	for (size_t i = 0; i < t->n_env; i++)
-		r->env[i] = t->env[i];
-	for (size_t i = 0; i < r->pb->n_faults; i++) {
-		const struct fault_spec *f = &r->pb->faults[i];
-		char *s;
-
-		if (r->prep.faults[i].backend != FAULT_BACKEND_ENV)
-			continue;
-		if (asprintf(&s, "GOMAXPROCS=%d", f->gomaxprocs) < 0)
-			return -ENOMEM;
-		r->env_added[r->n_added++] = s;
-		r->env[t->n_env + r->n_added - 1] = s;
+	added = realloc(r->env_added, (r->n_added + 1) * sizeof(*added));
+	if (!added) {
+		free(kv);
+		return -ENOMEM;
 	}
-	r->spec.env = r->env;
+	r->env_added = added;
+	r->env_added[r->n_added++] = kv;
+	env = realloc(r->env, (t->n_env + r->n_added + 1) * sizeof(*env));
+	if (!env)
+		return -ENOMEM;
+	r->env = env;
+	for (size_t i = 0; i < t->n_env; i++)
+		env[i] = t->env[i];
+	for (size_t i = 0; i < r->n_added; i++)
+		env[t->n_env + i] = r->env_added[i];
+	env[t->n_env + r->n_added] = NULL;
+	r->spec.env = env;
 	r->spec.n_env = t->n_env + r->n_added;
 	return 0;
+}
+
+void run_ctx_window(const struct run_ctx *c, size_t i, int64_t *ret_from, int64_t *ret_to)
+{
+	window_of(c->runner, i, ret_from, ret_to);
 }
 
 static int mkdir_p(const char *path)
@@ -169,12 +177,21 @@ static int mkdir_p(const char *path)
 	return 0;
 }
 
-static bool needs_seccomp(const struct runner *r)
+static bool engine_needed(const struct runner *r, const struct engine_ops *e)
 {
 	for (size_t i = 0; i < r->pb->n_faults; i++)
-		if (r->prep.faults[i].backend == FAULT_BACKEND_SECCOMP)
+		if (r->prep.faults[i].backend == e->backend)
 			return true;
 	return false;
+}
+
+/* The engine serving fault @i, or -1. */
+static int engine_of(const struct runner *r, size_t i)
+{
+	for (size_t k = 0; k < N_ENGINES; k++)
+		if (r->engine_on[k] && engines[k]->backend == r->prep.faults[i].backend)
+			return (int)k;
+	return -1;
 }
 
 /* Everything before the target exists; nothing to undo on failure. */
@@ -190,24 +207,43 @@ static int setup(struct runner *r)
 						sizeof(line)));
 		return k;
 	}
-	k = build_env(r);
-	if (k < 0)
-		return log_error_errno(k, "prepare the target environment");
+	r->spec = r->pb->target;
+	r->ctx = (struct run_ctx){ .pb = r->pb, .prep = &r->prep, .dir = r->dir,
+				   .launch = &r->launch_opts, .runner = r };
 	k = mkdir_p(r->dir);
 	if (k < 0)
 		return log_error_errno(k, "create report directory '%s'",
 				       r->dir);
 	snprintf(r->log_path, sizeof(r->log_path), "%s/target.log", r->dir);
-	if (!needs_seccomp(r))
-		return 0;
-	k = notify_build_filter(r->pb->faults, r->prep.backends,
-				r->pb->n_faults, &r->filter);
-	if (k < 0 && k != -ENOENT)
-		return log_error_errno(k, "build the seccomp filter");
-	r->shared = notify_shared_create();
-	if (!r->shared)
-		return log_error_errno(-ENOMEM,
-				       "create the seccomp shared block");
+	r->launch_opts.log_path = r->log_path;
+	for (size_t e = 0; e < N_ENGINES; e++) {
+		if (!engine_needed(r, engines[e]))
+			continue;
+		r->engine_on[e] = true;
+		k = engines[e]->prepare(&r->ctx, &r->engine_state[e]);
+		if (k < 0)
+			return log_error_errno(k, "prepare the %s engine",
+					       engines[e]->name);
+	}
+	return 0;
+}
+
+/* Call an optional hook of every engine in use; stop at the first error. */
+#define FOR_ENGINES(r, e) \
+	for (size_t e = 0; e < N_ENGINES; e++) \
+		if ((r)->engine_on[e])
+
+static int engines_launched(struct runner *r)
+{
+	int k;
+
+	FOR_ENGINES(r, e) {
+		if (!engines[e]->launched)
+			continue;
+		k = engines[e]->launched(r->engine_state[e], &r->ctx);
+		if (k < 0)
+			return log_error_errno(k, "%s engine", engines[e]->name);
+	}
 	return 0;
 }
 
@@ -225,65 +261,13 @@ static void log_target_tail(const struct runner *r)
 	}
 }
 
-struct continue_ctx {
-	int listener;
-	int stop_fd;
-};
-
-static void *continue_thread(void *arg)
-{
-	struct continue_ctx *c = arg;
-
-	notify_continue_loop(c->listener, c->stop_fd);
-	return NULL;
-}
-
-/* Until the run starts nobody supervises the filter, and a trapped syscall
- * would hang the target before it becomes ready: let everything through
- * while waiting. */
-static int wait_ready(struct runner *r, struct fg_error *reterr)
-{
-	struct continue_ctx c = {.listener = target_listener(r->target),
-				 .stop_fd = -1};
-	fg_autoclose int efd = -1;
-	pthread_t th;
-	bool started = false;
-	int k;
-
-	if (c.listener >= 0) {
-		efd = eventfd(0, EFD_CLOEXEC);
-		if (efd < 0)
-			return fg_error_set(reterr, errno, 0, 0, "eventfd: %s",
-					    strerror(errno));
-		c.stop_fd = efd;
-		k = pthread_create(&th, NULL, continue_thread, &c);
-		if (k != 0)
-			return fg_error_set(reterr, k, 0, 0,
-					    "start a thread: %s", strerror(k));
-		started = true;
-	}
-	k = target_wait_ready(r->target, &r->pb->target.ready, reterr);
-	if (started) {
-		uint64_t one = 1;
-
-		(void)!write(efd, &one, sizeof(one));
-		pthread_join(th, NULL);
-	}
-	return k;
-}
-
 static int launch(struct runner *r)
 {
-	struct target_launch_opts lo = {
-		.log_path = r->log_path,
-		.filter = r->filter,
-		.shared = r->shared,
-	};
 	struct fg_error err = {0};
 	char why[160];
 	int k;
 
-	k = target_launch(&r->spec, &lo, &r->target, &err);
+	k = target_launch(&r->spec, &r->launch_opts, &r->target, &err);
 	if (k < 0) {
 		log_error("launch '%s': %s", r->spec.argv[0],
 			  err.msg[0] ? err.msg : strerror(-k));
@@ -291,7 +275,12 @@ static int launch(struct runner *r)
 	}
 	log_info("target '%s' started, pid %d", r->spec.argv[0],
 		 (int)target_pid(r->target));
-	k = wait_ready(r, &err);
+	r->ctx.target = r->target;
+	r->ctx.pid = target_pid(r->target);
+	k = engines_launched(r);
+	if (k < 0)
+		return k;
+	k = target_wait_ready(r->target, &r->pb->target.ready, &err);
 	if (k < 0) {
 		if (k == -ECHILD && !err.msg[0])
 			snprintf(
@@ -368,15 +357,15 @@ static int start_backends(struct runner *r)
 	uint64_t seed = pb->has_seed ? pb->seed : (uint64_t)r->t0;
 	int k;
 
-	if (r->shared || target_listener(r->target) >= 0) {
-		k = notify_start(target_listener(r->target), pid, pb->faults,
-				 r->prep.backends, pb->n_faults,
-				 r->t0 + pb->phase_ns[PHASE_BASELINE],
-				 pb->phase_ns[PHASE_FAULT], seed, r->shared,
-				 &r->notify);
+	r->ctx.t0 = r->t0;
+	r->ctx.seed = seed;
+	FOR_ENGINES(r, e) {
+		if (!engines[e]->start)
+			continue;
+		k = engines[e]->start(r->engine_state[e], &r->ctx);
 		if (k < 0)
-			return log_error_errno(k,
-					       "start the seccomp supervisor");
+			return log_error_errno(k, "start the %s engine",
+					       engines[e]->name);
 	}
 	k = sampler_start(pid, r->t0, SAMPLE_NS, &r->sampler);
 	if (k < 0)
@@ -444,8 +433,9 @@ static void track_phases(struct runner *r, int64_t elapsed)
 
 static void disarm_all(struct runner *r)
 {
-	if (r->notify)
-		notify_disarm(r->notify);
+	FOR_ENGINES(r, e)
+		if (engines[e]->disarm)
+			engines[e]->disarm(r->engine_state[e]);
 	for (size_t i = 0; i < r->pb->n_faults; i++) {
 		if (r->windows[i] != WINDOW_ARMED)
 			continue;
@@ -545,8 +535,7 @@ static bool check_aborts(struct runner *r, int64_t elapsed)
 				   (double)elapsed / FG_NSEC_PER_SEC, reason,
 				   sizeof(reason)) != 1)
 			continue;
-		if (r->notify)
-			notify_disarm(r->notify);
+		disarm_all(r);
 		progress_clear(&r->progress);
 		log_warn("stop condition '%s' fired: %s", a->text, reason);
 		set_verdict(r, VERDICT_ABORTED, "stop condition '%s': %s",
@@ -563,8 +552,7 @@ static bool check_signals(struct runner *r)
 
 	if (read(r->sigfd, &si, sizeof(si)) != (ssize_t)sizeof(si))
 		return false;
-	if (r->notify)
-		notify_disarm(r->notify);
+	disarm_all(r);
 	name = sigabbrev_np((int)si.ssi_signo);
 	progress_clear(&r->progress);
 	log_warn("interrupted by SIG%s, reverting and stopping",
@@ -601,6 +589,10 @@ static void main_loop(struct runner *r)
 			break;
 		}
 		track_phases(r, elapsed);
+		FOR_ENGINES(r, e)
+			if (engines[e]->tick)
+				engines[e]->tick(r->engine_state[e], &r->ctx,
+						 elapsed);
 		if (check_signals(r) || check_target(r, elapsed) ||
 		    check_aborts(r, elapsed))
 			break;
@@ -620,8 +612,7 @@ static void teardown(struct runner *r)
 {
 	const struct playbook *pb = r->pb;
 
-	if (r->notify)
-		disarm_all(r);
+	disarm_all(r);
 	if (r->load)
 		load_stop(r->load, r->stop_ns ? r->stop_ns : fg_now_ns());
 	if (r->sampler)
@@ -637,8 +628,9 @@ static void teardown(struct runner *r)
 			log_warn("target pid %d did not end even after SIGKILL",
 				 (int)target_pid(r->target));
 	}
-	if (r->notify)
-		notify_stop(r->notify);
+	FOR_ENGINES(r, e)
+		if (engines[e]->stop)
+			engines[e]->stop(r->engine_state[e]);
 }
 
 static void fill_phases(struct runner *r)
@@ -660,21 +652,16 @@ static void fill_faults(struct runner *r)
 {
 	for (size_t i = 0; i < r->pb->n_faults; i++) {
 		struct fault_result *fr = &r->res.faults[i];
-		struct notify_fault_counters c = {0};
 		int64_t from, to;
+		int e = engine_of(r, i);
 
 		window_of(r, i, &from, &to);
 		fr->backend = r->prep.faults[i].backend;
 		fr->window_start_s = (double)from / FG_NSEC_PER_SEC;
 		fr->window_end_s = (double)to / FG_NSEC_PER_SEC;
 		fr->applied = r->windows[i] != WINDOW_PENDING;
-		if (fr->backend != FAULT_BACKEND_SECCOMP || !r->notify)
-			continue;
-		notify_counters(r->notify, i, &c);
-		fr->seen = c.seen;
-		fr->delayed = c.delayed;
-		fr->failed = c.failed;
-		fr->delay_total_ns = c.delay_total_ns;
+		if (e >= 0 && engines[e]->counters)
+			engines[e]->counters(r->engine_state[e], i, fr);
 	}
 }
 
@@ -777,12 +764,17 @@ static void runner_free(struct runner *r)
 	free(r->windows);
 	r->load = load_free(r->load);
 	r->sampler = sampler_free(r->sampler);
-	r->notify = notify_free(r->notify);
+	/* Engines first: they may still answer the target's syscalls. */
+	FOR_ENGINES(r, e) {
+		if (engines[e]->disarm && r->engine_state[e])
+			engines[e]->disarm(r->engine_state[e]);
+	}
 	r->target = target_free(r->target);
-	if (r->shared)
-		notify_shared_free(r->shared);
-	if (r->filter)
-		notify_free_filter(r->filter);
+	FOR_ENGINES(r, e) {
+		if (engines[e]->free)
+			engines[e]->free(r->engine_state[e]);
+		r->engine_state[e] = NULL;
+	}
 	for (size_t i = 0; i < r->n_added; i++)
 		free(r->env_added[i]);
 	free(r->env_added);
