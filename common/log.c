@@ -100,7 +100,8 @@ void fg_log_impl(int level, const char *component, int err, const char *fmt, ...
 	if (n > (int)sizeof(buf) - 2)
 		n = (int)sizeof(buf) - 2;
 	if (err)
-		n += snprintf(buf + n, sizeof(buf) - (size_t)n, ": %s", strerror(err < 0 ? -err : err));
+		n += snprintf(buf + n, sizeof(buf) - (size_t)n, ": %s",
+			      strerror(err < 0 ? -err : err));
 	if (n > (int)sizeof(buf) - 2)
 		n = (int)sizeof(buf) - 2;
 	buf[n++] = '\n';

@@ -94,7 +94,7 @@ static void conn_parse(struct server *s, struct srv_conn *c)
 	else if (strstr(c->buf, " /drop"))
 		c->status = 0;
 	else if (strstr(c->buf, " /slow?ms="))
-		delay_ms = atoi(strstr(c->buf, "?ms=") + 4);
+		delay_ms = (int)strtol(strstr(c->buf, "?ms=") + 4, NULL, 10);
 	if (s->requests == s->stall_at)
 		delay_ms = s->stall_ms;
 	s->requests++;
