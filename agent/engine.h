@@ -31,6 +31,7 @@ struct run_ctx {
 struct engine_ops {
 	const char *name;
 	enum fault_backend backend;
+	unsigned kinds;			/* 1u << enum fault_kind served; 0 = all */
 	int (*prepare)(struct run_ctx *c, void **ret_state);
 	int (*launched)(void *state, struct run_ctx *c);
 	int (*start)(void *state, struct run_ctx *c);
@@ -52,6 +53,13 @@ int run_ctx_add_env(struct run_ctx *c, const char *key, const char *value);
 static inline int run_ctx_uses(const struct run_ctx *c, size_t i, enum fault_backend backend)
 {
 	return c->prep->faults[i].backend == backend;
+}
+
+/** engine_serves() - whether engine @e serves fault @i of the run. */
+static inline int engine_serves(const struct engine_ops *e, const struct run_ctx *c, size_t i)
+{
+	return run_ctx_uses(c, i, e->backend) &&
+	       (!e->kinds || (e->kinds & (1u << c->pb->faults[i].kind)));
 }
 
 /* The window of fault @i in ns since t0: [from, to). */

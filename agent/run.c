@@ -180,7 +180,7 @@ static int mkdir_p(const char *path)
 static bool engine_needed(const struct runner *r, const struct engine_ops *e)
 {
 	for (size_t i = 0; i < r->pb->n_faults; i++)
-		if (r->prep.faults[i].backend == e->backend)
+		if (engine_serves(e, &r->ctx, i))
 			return true;
 	return false;
 }
@@ -189,7 +189,7 @@ static bool engine_needed(const struct runner *r, const struct engine_ops *e)
 static int engine_of(const struct runner *r, size_t i)
 {
 	for (size_t k = 0; k < N_ENGINES; k++)
-		if (r->engine_on[k] && engines[k]->backend == r->prep.faults[i].backend)
+		if (r->engine_on[k] && engine_serves(engines[k], &r->ctx, i))
 			return (int)k;
 	return -1;
 }
