@@ -16,6 +16,8 @@
 #include "run.h"
 #include "target.h"
 
+struct journal;
+
 struct run_ctx {
 	const struct playbook *pb;
 	const struct run_prep *prep;	/* prep->faults[i].backend per fault */
@@ -25,6 +27,7 @@ struct run_ctx {
 	pid_t pid;			/* from launched on */
 	int64_t t0;			/* monotonic start of the baseline, from start on */
 	uint64_t seed;
+	struct journal *journal;	/* record every change before making it; may be NULL */
 	void *runner;			/* private to run.c */
 };
 

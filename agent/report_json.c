@@ -254,7 +254,26 @@ static json_t *fault_json(struct jb *b, const struct run_results *r, size_t i)
 	put(b, c, "errors_injected", uint_json(f ? f->failed : 0));
 	put(b, c, "delay_added_ms",
 	    num(f ? (double)f->delay_total_ns / 1e6 : 0));
+	put(b, c, "bytes_mapped", uint_json(f ? f->bytes_mapped : 0));
+	put(b, c, "bytes_touched", uint_json(f ? f->bytes_touched : 0));
+	put(b, c, "bytes_released", uint_json(f ? f->bytes_released : 0));
+	put(b, c, "threads_pinned", uint_json(f ? f->threads_pinned : 0));
+	put(b, c, "threads_frozen", uint_json(f ? f->freezes : 0));
+	put(b, c, "frozen_total_ms",
+	    num(f ? (double)f->frozen_total_ns / 1e6 : 0));
+	put(b, c, "stop_latency_max_ms",
+	    num(f ? (double)f->stop_latency_max_ns / 1e6 : 0));
+	if (f && r->pb->faults[i].kind == FAULT_GOMAXPROCS) {
+		put(b, c, "gomaxprocs_before",
+		    f->gomaxprocs_before >= 0 ? json_integer(f->gomaxprocs_before)
+					      : json_null());
+		put(b, c, "gomaxprocs_after",
+		    f->gomaxprocs_after >= 0 ? json_integer(f->gomaxprocs_after)
+					     : json_null());
+		put(b, c, "change_ms", num((double)f->change_ns / 1e6));
+	}
 	put(b, o, "counters", c);
+	put(b, o, "note", f && f->note[0] ? json_string(f->note) : json_null());
 	return o;
 }
 

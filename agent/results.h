@@ -27,6 +27,18 @@ struct fault_result {
 	bool applied;				/* the window was reached */
 	uint64_t seen, delayed, failed;
 	int64_t delay_total_ns;
+	/* mem-leak */
+	uint64_t bytes_mapped, bytes_touched, bytes_released;
+	/* pin-threads */
+	uint64_t threads_pinned;
+	/* freeze-thread */
+	uint64_t freezes;
+	int64_t frozen_total_ns;
+	int64_t stop_latency_max_ns;
+	/* gomaxprocs: values before and after, time the change took */
+	int gomaxprocs_before, gomaxprocs_after;	/* -1 when not known */
+	int64_t change_ns;
+	char note[192];		/* what the report should say about this fault */
 };
 
 struct target_result {

@@ -660,6 +660,8 @@ static void fill_faults(struct runner *r)
 		fr->window_start_s = (double)from / FG_NSEC_PER_SEC;
 		fr->window_end_s = (double)to / FG_NSEC_PER_SEC;
 		fr->applied = r->windows[i] != WINDOW_PENDING;
+		fr->gomaxprocs_before = -1;
+		fr->gomaxprocs_after = -1;
 		if (e >= 0 && engines[e]->counters)
 			engines[e]->counters(r->engine_state[e], i, fr);
 	}
