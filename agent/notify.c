@@ -477,10 +477,9 @@ static bool selectors_match(struct notify *n, const struct fault_spec *f, struct
 	return false;
 }
 
-static int hold(struct notify *n, size_t i, uint64_t id)
+/* Hold notification @id for @delay before letting it through. */
+static int hold(struct notify *n, uint64_t id, int64_t delay)
 {
-	const struct fault_spec *f = &n->faults[i];
-	int64_t delay = fault_pick_delay(f, &n->rng);
 	struct held h = { .id = id };
 	int slot;
 
@@ -494,24 +493,29 @@ static int hold(struct notify *n, size_t i, uint64_t id)
 		answer_held(n, &h);
 		return -ENOMEM;
 	}
-	atomic_fetch_add(&n->cnt[i].delayed, 1);
-	atomic_fetch_add(&n->cnt[i].delay_total_ns, delay);
 	if (n->heap[0].id == id)
 		arm_timer(n);
 	return 0;
 }
 
-/* Decide one notification: continue, fail, or hold it. */
+/* Decide one notification: continue, fail, or hold it. Faults whose
+ * windows and selectors overlap act independently: each rolls its own
+ * probability; an io-error that fires fails the call, otherwise the delays
+ * of every slow-io that fires add up. */
 static int decide(struct notify *n, const struct seccomp_notif *req)
 {
 	struct fd_info fi = { 0 };
 	unsigned family = notify_syscall_family(req->data.nr);
-	int64_t t;
+	int64_t delay[FAULT_MAX_LIST] = { 0 };
+	int64_t t, total = 0;
+	bool checked = false;
+	int err = 0;
+	size_t i;
 
 	if (!family || atomic_load(&n->disarmed))
 		return respond(n->listener, req->id, 0);
 	t = now_ns() - n->start_ns;
-	for (size_t i = 0; i < n->n; i++) {
+	for (i = 0; i < n->n && i < FAULT_MAX_LIST; i++) {
 		const struct fault_spec *f = &n->faults[i];
 
 		if (!n->served[i] || !(f->syscalls & family))
@@ -525,15 +529,29 @@ static int decide(struct notify *n, const struct seccomp_notif *req)
 			continue;
 		/* What /proc said may be about a recycled pid: only act if the
 		 * syscall is still waiting for us. */
-		if (ioctl(n->listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) < 0)
+		if (!checked &&
+		    ioctl(n->listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) < 0)
 			return -ENOENT;
+		checked = true;
 		if (f->kind == FAULT_IO_ERROR) {
 			atomic_fetch_add(&n->cnt[i].failed, 1);
-			return respond(n->listener, req->id, f->err ? f->err : EIO);
+			err = f->err ? f->err : EIO;
+			break;
 		}
-		return hold(n, i, req->id);
+		delay[i] = fault_pick_delay(f, &n->rng);
+		total += delay[i];
 	}
-	return respond(n->listener, req->id, 0);
+	if (err)
+		return respond(n->listener, req->id, err);
+	if (!checked)
+		return respond(n->listener, req->id, 0);
+	for (i = 0; i < n->n && i < FAULT_MAX_LIST; i++) {
+		if (!delay[i])
+			continue;
+		atomic_fetch_add(&n->cnt[i].delayed, 1);
+		atomic_fetch_add(&n->cnt[i].delay_total_ns, delay[i]);
+	}
+	return hold(n, req->id, total);
 }
 
 static int handle_one(struct notify *n)

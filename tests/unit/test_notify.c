@@ -162,8 +162,11 @@ static int parse_stats(const char *name, struct victim_stats *st)
 }
 
 struct run {
-	struct fault_spec f;
+	struct fault_spec f;	/* followed by f2 when n_faults is 2 */
+	struct fault_spec f2;
+	size_t n_faults;
 	enum fault_backend backend;
+	enum fault_backend backends[2];
 	char *paths[2];
 	struct notify_shared *shared;
 	struct target *t;
@@ -180,6 +183,8 @@ static void run_init(struct run *r, enum fault_kind kind, unsigned syscalls,
 	memset(r, 0, sizeof(*r));
 	fault_spec_init(&r->f, kind);
 	r->f.backend = r->backend = FAULT_BACKEND_SECCOMP;
+	r->backends[0] = r->backends[1] = FAULT_BACKEND_SECCOMP;
+	r->n_faults = 1;
 	r->f.syscalls = syscalls;
 	r->f.fds = fds;
 	r->f.delay_ns = delay_ns;
@@ -203,6 +208,22 @@ static void run_start(struct run *r, char **argv)
 	ck_assert_ptr_nonnull(r->shared);
 	if (r->no_filter) {
 		ck_assert_int_eq(target_launch(&spec, &o, &r->t, &e), 0);
+		return;
+	}
+	if (r->n_faults == 2) {
+		struct fault_spec *both = calloc(2, sizeof(*both));
+
+		/* The supervisor keeps the array: it must outlive the run. */
+		ck_assert_ptr_nonnull(both);
+		both[0] = r->f;
+		both[1] = r->f2;
+		ck_assert_int_eq(notify_build_filter(both, r->backends, 2, &r->prog), 0);
+		o.filter = r->prog;
+		o.shared = r->shared;
+		ck_assert_msg(target_launch(&spec, &o, &r->t, &e) == 0, "launch: %s", e.msg);
+		ck_assert_int_eq(notify_start(target_listener(r->t), target_pid(r->t), both,
+					      r->backends, 2, now_ns(), 60000 * MS, 42,
+					      r->shared, &r->n), 0);
 		return;
 	}
 	ck_assert_int_eq(notify_build_filter(&r->f, &r->backend, 1, &r->prog), 0);
@@ -232,6 +253,8 @@ static int run_wait(struct run *r, int64_t timeout_ns)
 static void run_end(struct run *r, struct notify_fault_counters *c)
 {
 	notify_counters(r->n, 0, c);
+	if (r->n_faults == 2)
+		notify_counters(r->n, 1, &c[1]);
 	notify_stop(r->n);
 	r->n = notify_free(r->n);
 	r->t = target_free(r->t);
@@ -328,6 +351,41 @@ START_TEST(notify_io_error_probability)
 	ck_assert_uint_eq(c.seen, 1000);
 	ck_assert_uint_eq(c.failed, (uint64_t)file.eio);
 	ck_assert_uint_eq(c.delayed, 0);
+}
+END_TEST
+
+/* Two faults on the same reads act independently: delays add up, and an
+ * io-error that fires wins over a delay. */
+START_TEST(notify_overlapping_faults)
+{
+	struct run r;
+	struct notify_fault_counters c[2];
+	struct victim_stats file;
+
+	run_init(&r, FAULT_SLOW_IO, FAULT_SYS_READ, FAULT_FDS_FILES, 40 * MS);
+	r.f2 = r.f;
+	r.f2.delay_ns = 60 * MS;
+	r.n_faults = 2;
+	run_victim(&r, 4, c);
+	ck_assert(parse_stats("file", &file));
+	ck_assert_int_eq(file.ok, 4);
+	ck_assert_int_ge(file.min_us, 100000);
+	ck_assert_uint_eq(c[0].delayed, 4);
+	ck_assert_uint_eq(c[1].delayed, 4);
+	ck_assert_int_eq(c[1].delay_total_ns, 240 * MS);
+
+	run_init(&r, FAULT_SLOW_IO, FAULT_SYS_READ, FAULT_FDS_FILES, 40 * MS);
+	r.f2 = r.f;
+	r.f2.kind = FAULT_IO_ERROR;
+	r.f2.err = ENOSPC;
+	r.n_faults = 2;
+	run_victim(&r, 4, c);
+	ck_assert(parse_stats("file", &file));
+	ck_assert_int_eq(file.ok, 0);
+	ck_assert_int_lt(file.max_us, 30000);
+	ck_assert_uint_eq(c[0].seen, 4);
+	ck_assert_uint_eq(c[0].delayed, 0);
+	ck_assert_uint_eq(c[1].failed, 4);
 }
 END_TEST
 
@@ -574,6 +632,7 @@ static Suite *notify_suite(bool with_bench)
 	tcase_add_test(tc, notify_slow_file_reads);
 	tcase_add_test(tc, notify_slow_socket_reads);
 	tcase_add_test(tc, notify_io_error_probability);
+	tcase_add_test(tc, notify_overlapping_faults);
 	tcase_add_test(tc, notify_outside_window);
 	tcase_add_test(tc, notify_disarm_releases);
 	tcase_add_test(tc, notify_keeper_takes_over);
