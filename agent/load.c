@@ -105,22 +105,39 @@ static void stats_init(struct load_stats *st)
 {
 	st->requests = 0;
 	st->errors = 0;
+	for (int o = 0; o < LOAD_OUTCOME_MAX; o++)
+		st->by_outcome[o] = 0;
 	st->seconds = 0;
 	hist_init(&st->latency);
 }
 
-static void stats_add(struct load_stats *st, uint64_t latency_ns, bool ok)
+const char *load_outcome_name(enum load_outcome o)
+{
+	static const char *const names[LOAD_OUTCOME_MAX] = {
+		[LOAD_OK] = "ok", [LOAD_ERR_TIMEOUT] = "timeout",
+		[LOAD_ERR_CONNECT] = "connect", [LOAD_ERR_STATUS] = "status",
+		[LOAD_ERR_OTHER] = "other",
+	};
+
+	return o < LOAD_OUTCOME_MAX ? names[o] : "other";
+}
+
+static void stats_add(struct load_stats *st, uint64_t latency_ns, enum load_outcome o)
 {
 	st->requests++;
-	if (!ok)
+	st->by_outcome[o]++;
+	if (o != LOAD_OK)
 		st->errors++;
-	hist_record(&st->latency, latency_ns);
+	if (o == LOAD_OK || o == LOAD_ERR_TIMEOUT)
+		hist_record(&st->latency, latency_ns);
 }
 
 static void stats_merge(struct load_stats *dst, const struct load_stats *src)
 {
 	dst->requests += src->requests;
 	dst->errors += src->errors;
+	for (int o = 0; o < LOAD_OUTCOME_MAX; o++)
+		dst->by_outcome[o] += src->by_outcome[o];
 	hist_merge(&dst->latency, &src->latency);
 }
 
@@ -153,7 +170,7 @@ static struct load_stats *slot_get(struct load *l, size_t i)
 }
 
 /* Count one finished request (or probe) meant to start at @intended_ns. */
-static void record(struct load *l, int64_t intended_ns, int64_t end_ns, bool ok)
+static void record(struct load *l, int64_t intended_ns, int64_t end_ns, enum load_outcome ok)
 {
 	int64_t rel = intended_ns - l->t0_ns;
 	uint64_t latency = end_ns > intended_ns ? (uint64_t)(end_ns - intended_ns) : 0;
@@ -212,6 +229,19 @@ static bool status_ok(const struct load *l, long status)
 		if (status >= l->ok_status[i].lo && status <= l->ok_status[i].hi)
 			return true;
 	return false;
+}
+
+static enum load_outcome http_outcome(const struct load *l, CURLcode res, long status)
+{
+	/* An if-chain: curl's error enum is open-ended. */
+	if (res == CURLE_OK)
+		return status_ok(l, status) ? LOAD_OK : LOAD_ERR_STATUS;
+	if (res == CURLE_OPERATION_TIMEDOUT)
+		return LOAD_ERR_TIMEOUT;
+	if (res == CURLE_COULDNT_CONNECT || res == CURLE_COULDNT_RESOLVE_HOST ||
+	    res == CURLE_COULDNT_RESOLVE_PROXY)
+		return LOAD_ERR_CONNECT;
+	return LOAD_ERR_OTHER;
 }
 
 static CURL *easy_new(struct load *l, struct request *req)
@@ -278,15 +308,14 @@ static int http_collect(struct load *l)
 		struct request *req;
 		long status = 0;
 		void *priv;
-		bool ok;
 
 		if (msg->msg != CURLMSG_DONE)
 			continue;
 		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &priv);
 		req = priv;
 		curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &status);
-		ok = msg->data.result == CURLE_OK && status_ok(l, status);
-		record(l, req->intended_ns, now_ns(), ok);
+		record(l, req->intended_ns, now_ns(),
+		       http_outcome(l, msg->data.result, status));
 		curl_multi_remove_handle(l->multi, req->easy);
 		req->next_free = l->free_requests;
 		l->free_requests = req;
@@ -338,7 +367,7 @@ static void *http_main(void *arg)
 			if (r < 0) {
 				(void)log_debug_errno(r, "request %llu not sent",
 						      (unsigned long long)next);
-				record(l, due, now, false);
+				record(l, due, now, LOAD_ERR_OTHER);
 			} else {
 				in_flight++;
 			}
@@ -352,8 +381,9 @@ static void *http_main(void *arg)
 		if (due >= stop && in_flight == 0)
 			break;
 		if (due < stop && drain_expired(l, now)) {
+			/* Waited a whole timeout for a free connection. */
 			for (; (due = http_intended(l, next)) < stop && due <= now; next++)
-				record(l, due, now, false);
+				record(l, due, now, LOAD_ERR_TIMEOUT);
 			if (in_flight == 0)
 				break;
 		}
@@ -427,14 +457,15 @@ static void command_run(struct load *l, int64_t due_ns)
 	fg_autoclose int pidfd = -1;
 	int64_t deadline;
 	siginfo_t si = { 0 };
-	bool ok = false, timed_out = false;
+	enum load_outcome outcome = LOAD_ERR_OTHER;
+	bool timed_out = false;
 	pid_t pid;
 	int r;
 
 	r = spawn_probe(l, &pid);
 	if (r < 0) {
 		(void)log_debug_errno(r, "cannot run probe '%s'", l->argv[0]);
-		record(l, due_ns, now_ns(), false);
+		record(l, due_ns, now_ns(), LOAD_ERR_OTHER);
 		return;
 	}
 	/* The child cannot be reaped before we wait for it, so its pid is
@@ -444,7 +475,7 @@ static void command_run(struct load *l, int64_t due_ns)
 		(void)log_debug_errno(-errno, "pidfd_open %d", (int)pid);
 		kill(-pid, SIGKILL);
 		waitpid(pid, NULL, 0);
-		record(l, due_ns, now_ns(), false);
+		record(l, due_ns, now_ns(), LOAD_ERR_OTHER);
 		return;
 	}
 	deadline = now_ns() + l->timeout_ns;
@@ -467,9 +498,13 @@ static void command_run(struct load *l, int64_t due_ns)
 		;
 	if (r < 0)
 		(void)log_debug_errno(-errno, "cannot collect probe %d", (int)pid);
-	else
-		ok = !timed_out && si.si_code == CLD_EXITED && si.si_status == 0;
-	record(l, due_ns, now_ns(), ok);
+	if (timed_out)
+		outcome = LOAD_ERR_TIMEOUT;
+	else if (r == 0 && si.si_code == CLD_EXITED && si.si_status == 0)
+		outcome = LOAD_OK;
+	else if (r == 0)
+		outcome = LOAD_ERR_STATUS;
+	record(l, due_ns, now_ns(), outcome);
 }
 
 static void *command_main(void *arg)
@@ -487,7 +522,7 @@ static void *command_main(void *arg)
 		now = now_ns();
 		if (drain_expired(l, now)) {
 			for (; due < stop_ns(l) && due <= now; due += l->every_ns)
-				record(l, due, now, false);
+				record(l, due, now, LOAD_ERR_TIMEOUT);
 			break;
 		}
 		command_run(l, due);

@@ -14,12 +14,29 @@
 struct load;
 
 /* Counts for a span of time; latency of completed requests. */
+/* How a request (or probe) ended. */
+enum load_outcome {
+	LOAD_OK,
+	LOAD_ERR_TIMEOUT,	/* no complete answer within the timeout */
+	LOAD_ERR_CONNECT,	/* could not connect: refused, unreachable */
+	LOAD_ERR_STATUS,	/* an answer outside ok_status; a probe's nonzero exit */
+	LOAD_ERR_OTHER,		/* reset, empty reply, not sent, ... */
+	LOAD_OUTCOME_MAX,
+};
+
 struct load_stats {
 	uint64_t requests;	/* completed (ok or not) */
-	uint64_t errors;	/* not ok: transport error, timeout, status */
+	uint64_t errors;	/* not ok: the sum of by_outcome[1..] */
+	uint64_t by_outcome[LOAD_OUTCOME_MAX];
 	double seconds;		/* length of the span */
+	/* Latency of the requests that succeeded and of those that timed out
+	 * (at the time they were given up): a request refused at once must
+	 * not make an outage look fast. */
 	struct fg_hist latency;
 };
+
+/** load_outcome_name() - "ok", "timeout", "connect", "status", "other". */
+const char *load_outcome_name(enum load_outcome o);
 
 /**
  * load_start() - start sending in a thread of its own.

@@ -109,6 +109,11 @@ static void put_vitals(struct jb *b, json_t *ph, const struct run_results *r,
 	    {"sched_delay_p99_ms", METRIC_SCHED_DELAY_P99},
 	    {"sched_delay_max_ms", METRIC_SCHED_DELAY_MAX},
 	    {"runqueue_wait_rate", METRIC_RUNQUEUE_WAIT_RATE},
+	    {"cpu_delay_total_ms", METRIC_CPU_DELAY_TOTAL},
+	    {"blkio_delay_total_ms", METRIC_BLKIO_DELAY_TOTAL},
+	    {"swapin_delay_total_ms", METRIC_SWAPIN_DELAY_TOTAL},
+	    {"reclaim_delay_total_ms", METRIC_RECLAIM_DELAY_TOTAL},
+	    {"thrashing_delay_total_ms", METRIC_THRASHING_DELAY_TOTAL},
 	};
 	json_t *v = json_object(), *missing = json_object();
 	char key[40];
@@ -166,6 +171,11 @@ static json_t *phase_json(struct jb *b, const struct run_results *r, int p)
 		put(b, err, "count",
 		    r->has_load ? uint_json(st->errors) : json_null());
 		put_metric(b, err, NULL, "rate", r, METRIC_ERRORS_RATE, p);
+		/* Why requests failed: timeout, connect, status, other. */
+		for (int k = LOAD_ERR_TIMEOUT; k < LOAD_OUTCOME_MAX; k++)
+			put(b, err, load_outcome_name((enum load_outcome)k),
+			    r->has_load ? uint_json(st->by_outcome[k])
+					: json_null());
 	}
 	put(b, o, "errors", err);
 	put_metric(b, o, NULL, "throughput_rps", r, METRIC_THROUGHPUT, p);
@@ -397,6 +407,154 @@ static json_t *samples_json(struct jb *b, const struct run_results *r)
 	return a;
 }
 
+/* Per-thread figures of one phase, summed over its samples. */
+struct thread_sum {
+	int32_t tid;
+	double ms[7];	/* oncpu, runqueue, then the five taskstats delays */
+};
+
+static const char *const thread_keys[7] = {
+	"oncpu_ms",	  "runqueue_wait_ms", "cpu_delay_ms",	    "blkio_delay_ms",
+	"swapin_delay_ms", "reclaim_delay_ms", "thrashing_delay_ms",
+};
+
+static int cmp_tid_sum(const void *a, const void *b)
+{
+	const struct thread_sum *x = a, *y = b;
+
+	return (x->tid > y->tid) - (x->tid < y->tid);
+}
+
+static void add_row(struct thread_sum *t, const struct thread_delta *d)
+{
+	const uint64_t ns[7] = {
+		d->oncpu_ns,	    d->runqueue_ns,	 d->cpu_delay_ns,	  d->blkio_delay_ns,
+		d->swapin_delay_ns, d->reclaim_delay_ns, d->thrashing_delay_ns,
+	};
+
+	for (int k = 0; k < 7; k++)
+		t->ms[k] += (double)ns[k] / 1e6;
+}
+
+/* Every tid with a row in [from, to), sorted, with its sums. */
+static size_t thread_sums(const struct run_results *r, double from, double to,
+			  struct thread_sum **ret)
+{
+	struct thread_sum *v = NULL, key, *hit;
+	size_t n = 0, cap = 0;
+
+	for (size_t i = 0; r->samples && i < r->n_samples; i++) {
+		const struct vital_sample *s = &r->samples[i];
+		double t = (double)s->t_ns / 1e9;
+
+		if (t < from || t >= to)
+			continue;
+		for (uint32_t j = 0; j < s->n_thread_deltas; j++) {
+			key.tid = s->thread_deltas[j].tid;
+			hit = n ? bsearch(&key, v, n, sizeof(*v), cmp_tid_sum) : NULL;
+			if (!hit) {
+				if (n == cap) {
+					struct thread_sum *nv;
+
+					cap = cap ? cap * 2 : 32;
+					nv = realloc(v, cap * sizeof(*v));
+					if (!nv) {
+						free(v);
+						*ret = NULL;
+						return 0;
+					}
+					v = nv;
+				}
+				memset(&v[n], 0, sizeof(v[n]));
+				v[n++].tid = key.tid;
+				qsort(v, n, sizeof(*v), cmp_tid_sum);
+				hit = bsearch(&key, v, n, sizeof(*v), cmp_tid_sum);
+			}
+			add_row(hit, &s->thread_deltas[j]);
+		}
+	}
+	*ret = v;
+	return n;
+}
+
+/* { "tid": {"oncpu_ms": ..}, ... } for one phase; taskstats figures null
+ * when they are missing (the reasons are in "missing"). */
+static json_t *phase_threads_json(struct jb *b, const struct run_results *r, int p,
+				  const bool miss[7])
+{
+	json_t *o = json_object(), *row;
+	struct thread_sum *v = NULL;
+	double from, to;
+	char tid[16];
+	size_t n;
+
+	if (!o || results_phase_span(r, p, &from, &to) < 0)
+		return o;
+	n = thread_sums(r, from, to, &v);
+	for (size_t i = 0; i < n; i++) {
+		row = json_object();
+		if (!row) {
+			b->oom = true;
+			break;
+		}
+		for (int k = 0; k < 7; k++)
+			put(b, row, thread_keys[k], miss[k] ? json_null() : num(v[i].ms[k]));
+		snprintf(tid, sizeof(tid), "%d", (int)v[i].tid);
+		put(b, o, tid, row);
+	}
+	free(v);
+	return o;
+}
+
+/* "taskstats": how per-thread figures were measured, what is missing and
+ * why, and per phase one row per thread. */
+static json_t *taskstats_json(struct jb *b, const struct run_results *r)
+{
+	const struct vitals_info *vi = &r->vitals;
+	const struct sampler_info *si = &vi->sampler;
+	json_t *o = json_object(), *missing = json_object(), *da = json_object();
+	json_t *phases = json_object();
+	bool miss[7] = {false, false};
+	char why[192];
+	int p;
+
+	if (!o || !missing || !da || !phases) {
+		json_decref(o);
+		json_decref(missing);
+		json_decref(da);
+		json_decref(phases);
+		return NULL;
+	}
+	put(b, o, "available", json_boolean(vi->sampled && si->taskstats_err == 0));
+	put(b, o, "sample_interval_ms", num(vi->sampled ? (double)si->interval_ns / 1e6 : NAN));
+	put(b, o, "thread_events",
+	    json_string(!vi->sampled ? "none" : si->proc_events ? "proc_connector" : "rescan"));
+	put(b, o, "thread_events_reason", str_or_null(si->proc_events ? NULL : si->threads_why));
+	put(b, o, "threads_started",
+	    si->proc_events ? uint_json(si->threads_started) : json_null());
+	put(b, o, "threads_exited", si->proc_events ? uint_json(si->threads_exited) : json_null());
+	put(b, o, "deltas_discarded", uint_json(si->delays_discarded));
+	put(b, da, "before", vi->delayacct_before >= 0 ? json_integer(vi->delayacct_before)
+						      : json_null());
+	put(b, da, "on_during_run", json_boolean(vi->delayacct_on));
+	put(b, da, "reason", str_or_null(vi->delayacct_on ? NULL : vi->delayacct_why));
+	put(b, da, "note",
+	    json_string("delay accounting was switched on before the target started; "
+			"threads that existed before that count fully only from then on"));
+	put(b, o, "delayacct", da);
+	for (int k = 2; k < 7; k++) {
+		why[0] = '\0';
+		miss[k] = results_delay_missing(r, 1u << (k - 2), why, sizeof(why));
+		if (miss[k])
+			put(b, missing, thread_keys[k], json_string(why));
+	}
+	put(b, o, "missing", missing);
+	for (p = 0; p < PHASE_MAX; p++)
+		put(b, phases, phase_key(p), phase_threads_json(b, r, p, miss));
+	put(b, o, "threads", phases);
+	return o;
+}
+
 static json_t *report_json(struct jb *b, const struct run_results *r)
 {
 	json_t *root = json_object(), *pb = json_object(), *cols;
@@ -420,6 +578,7 @@ static json_t *report_json(struct jb *b, const struct run_results *r)
 	put(b, root, "faults", faults_json(b, r));
 	put(b, root, "target", target_json(b, r));
 	put(b, root, "timeline", timeline_json(b, r));
+	put(b, root, "taskstats", taskstats_json(b, r));
 	cols = json_pack("[sss]", "t_s", "rss_bytes", "threads");
 	put(b, root, "sample_columns", cols);
 	put(b, root, "samples", samples_json(b, r));

@@ -11,6 +11,7 @@
 
 #include "cleanup.h"
 #include "results.h"
+#include "taskstats.h"
 
 #define MS_PER_NS 1e-6
 
@@ -321,6 +322,49 @@ static int span_runqueue_rate(const struct vital_sample *s, size_t n,
 	return 0;
 }
 
+bool results_is_delay_metric(enum metric_id m)
+{
+	return m >= METRIC_CPU_DELAY_TOTAL && m <= METRIC_THRASHING_DELAY_TOTAL;
+}
+
+static unsigned delay_bit(enum metric_id m)
+{
+	return 1u << (m - METRIC_CPU_DELAY_TOTAL);
+}
+
+static uint64_t delay_of(const struct vital_sample *s, enum metric_id m)
+{
+	if (m == METRIC_CPU_DELAY_TOTAL)
+		return s->cpu_delay_ns;
+	if (m == METRIC_BLKIO_DELAY_TOTAL)
+		return s->blkio_delay_ns;
+	if (m == METRIC_SWAPIN_DELAY_TOTAL)
+		return s->swapin_delay_ns;
+	if (m == METRIC_RECLAIM_DELAY_TOTAL)
+		return s->reclaim_delay_ns;
+	return s->thrashing_delay_ns;
+}
+
+/* A taskstats delay summed over threads and samples of the span, in ms. */
+static int span_delay_total(const struct vital_sample *s, size_t n, enum metric_id m,
+			    double from, double to, double *ret)
+{
+	unsigned bit = delay_bit(m);
+	double total = 0;
+	size_t i, k = 0;
+
+	for (i = 0; i < n; i++) {
+		if (!in_span(&s[i], from, to) || !(s[i].has_delays & bit))
+			continue;
+		total += (double)delay_of(&s[i], m);
+		k++;
+	}
+	if (k == 0)
+		return -ENODATA;
+	*ret = total * MS_PER_NS;
+	return 0;
+}
+
 /* Any vital summary except growth across phases, over [from, to). */
 static int span_metric(const struct vital_sample *s, size_t n, enum metric_id m,
 		       double from, double to, double *ret)
@@ -333,6 +377,8 @@ static int span_metric(const struct vital_sample *s, size_t n, enum metric_id m,
 		return span_sched_delay(s, n, m, from, to, ret);
 	if (m == METRIC_RUNQUEUE_WAIT_RATE)
 		return span_runqueue_rate(s, n, from, to, ret);
+	if (results_is_delay_metric(m))
+		return span_delay_total(s, n, m, from, to, ret);
 	return -EINVAL;
 }
 
@@ -382,6 +428,53 @@ static int phase_span(const struct run_results *r, int phase, double *from,
 	*from = 0;
 	*to = r->phase_end_s[last];
 	return 0;
+}
+
+int results_phase_span(const struct run_results *r, int phase, double *ret_from, double *ret_to)
+{
+	return phase_span(r, phase, ret_from, ret_to);
+}
+
+bool results_delay_missing(const struct run_results *r, unsigned bit, char *reason, size_t size)
+{
+	const struct vitals_info *vi = &r->vitals;
+
+	if (!vi->sampled) {
+		say(reason, size, "no vitals were sampled");
+		return true;
+	}
+	if (vi->sampler.taskstats_err < 0) {
+		say(reason, size, "%s", vi->sampler.taskstats_why);
+		return true;
+	}
+	/* cpu_delay comes from the scheduler's own run_delay: it counts
+	 * whatever kernel.task_delayacct says (feasibility section 6). */
+	if (bit != TASK_DELAY_CPU && !vi->delayacct_on) {
+		say(reason, size,
+		    "kernel.task_delayacct was off and could not be switched on (%s)",
+		    vi->delayacct_why[0] ? vi->delayacct_why : "unknown reason");
+		return true;
+	}
+	return false;
+}
+
+static int delay_metric(const struct run_results *r, enum metric_id m, int phase, double *ret,
+			char *reason, size_t size)
+{
+	double from, to;
+	char w[48];
+
+	if (results_delay_missing(r, delay_bit(m), reason, size))
+		return -ENODATA;
+	if (phase_span(r, phase, &from, &to) < 0) {
+		say(reason, size, "the %s phase did not run", phase_name((enum phase)phase));
+		return -ENODATA;
+	}
+	if (span_delay_total(r->samples, r->n_samples, m, from, to, ret) == 0)
+		return 0;
+	say(reason, size, "the kernel's taskstats record has no such figure, or no "
+			  "thread was sampled twice %s", where(phase, w, sizeof(w)));
+	return -ENODATA;
 }
 
 /* .growth during @phase: its end against the baseline's end; the baseline
@@ -488,7 +581,12 @@ int results_metric(const struct run_results *r, enum metric_id metric,
 			return -ENODATA;
 		}
 		rr = load_value(&r->load[phase], metric, ret);
-		if (rr < 0)
+		if (rr < 0 && r->load[phase].requests > 0)
+			say(reason, reason_size,
+			    "no request succeeded or timed out %s (%llu failed)",
+			    where(phase, w, sizeof(w)),
+			    (unsigned long long)r->load[phase].errors);
+		else if (rr < 0)
 			say(reason, reason_size, "no requests completed %s",
 			    where(phase, w, sizeof(w)));
 		return rr < 0 ? -ENODATA : 0;
@@ -501,6 +599,8 @@ int results_metric(const struct run_results *r, enum metric_id metric,
 		return vitals_metric(r, metric, phase, ret, reason,
 				     reason_size);
 	}
+	if (results_is_delay_metric(metric))
+		return delay_metric(r, metric, phase, ret, reason, reason_size);
 	say(reason, reason_size, "unknown metric");
 	return -EINVAL;
 }
@@ -549,8 +649,9 @@ int abort_evaluate(const struct gate_expr *a, struct load *l,
 			return 0;
 		if (load_value(&st, a->metric, &v) < 0)
 			return 0;
-	} else if (a->metric >= METRIC_RSS_MAX &&
-		   a->metric <= METRIC_RUNQUEUE_WAIT_RATE) {
+	} else if ((a->metric >= METRIC_RSS_MAX &&
+		    a->metric <= METRIC_RUNQUEUE_WAIT_RATE) ||
+		   results_is_delay_metric(a->metric)) {
 		/* the window is closed at now: the newest sample counts */
 		if (results_vital_window(s, n, a->metric, from, now_s + 1e-9,
 					 &v) < 0)

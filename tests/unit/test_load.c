@@ -408,6 +408,9 @@ START_TEST(load_http_errors)
 	run_for(&run, &spec, 500 * MS);
 	ck_assert_uint_eq(run.all.requests, 25);
 	ck_assert_uint_eq(run.all.errors, 25);
+	ck_assert_uint_eq(run.all.by_outcome[LOAD_ERR_STATUS], 25);
+	/* Failed answers do not count as latency. */
+	ck_assert_uint_eq(run.all.latency.count, 0);
 	load_free(run.load);
 
 	/* 500 is fine when ok_status says so. */
@@ -432,6 +435,8 @@ START_TEST(load_http_errors)
 	run_for(&run, &spec, 500 * MS);
 	ck_assert_uint_eq(run.all.requests, 25);
 	ck_assert_uint_eq(run.all.errors, 25);
+	ck_assert_uint_eq(run.all.by_outcome[LOAD_ERR_CONNECT], 25);
+	ck_assert_uint_eq(run.all.latency.count, 0);
 	load_free(run.load);
 }
 END_TEST
@@ -452,6 +457,9 @@ START_TEST(load_http_timeouts)
 		hist_quantile(&run.all.latency, 0.5) / 1e6);
 	ck_assert_uint_eq(run.all.requests, 10);
 	ck_assert_uint_eq(run.all.errors, 10);
+	ck_assert_uint_eq(run.all.by_outcome[LOAD_ERR_TIMEOUT], 10);
+	/* Timeouts do count, at the time they were given up. */
+	ck_assert_uint_eq(run.all.latency.count, 10);
 	ck_assert_uint_ge(run.all.latency.min_ns, 195 * MS);
 	ck_assert_uint_le(run.all.latency.max_ns, 400 * MS);
 	/* load_stop() waited for the last ones, at most their timeout. */
