@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/pidfd.h>
@@ -105,11 +106,18 @@ static __attribute__((noreturn)) void child_exec(const struct launch_plan *p, in
 						  int devnull, struct handoff *h)
 {
 	struct sigaction sa = { .sa_handler = SIG_DFL };
+	pid_t launcher = getppid();
 	sigset_t none;
 	int fd;
 
 	/* A group of its own, so leftovers of the target can be killed. */
 	(void)setpgid(0, 0);
+	/* If the launcher dies too (runner and keeper both killed), nobody is
+	 * left to stop the target or answer its filter: end it rather than
+	 * leave an orphan whose trapped syscalls fail for ever. */
+	(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (getppid() != launcher)
+		_exit(127);
 	if (dup2(devnull, 0) < 0 || dup2(log, 1) < 0 || dup2(log, 2) < 0)
 		child_fail(h, LAUNCH_STEP_LOG, errno);
 	for (int sig = 1; sig < NSIG; sig++)
