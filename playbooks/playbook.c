@@ -227,7 +227,8 @@ static int parse_faults(struct pb_ctx *c, const struct pb_key *k,
 
 /* Gates and stop conditions: one expression per list item. */
 static int parse_exprs(struct pb_ctx *c, yaml_node_t *seq, bool is_abort,
-		       struct gate_expr **ret, size_t *ret_n)
+		       const struct playbook *pb, struct gate_expr **ret,
+		       size_t *ret_n)
 {
 	const char *what = is_abort ? "abort" : "gates";
 	size_t n = pb_len(seq);
@@ -268,6 +269,13 @@ static int parse_exprs(struct pb_ctx *c, yaml_node_t *seq, bool is_abort,
 		(*ret)[i].line = (unsigned)it->start_mark.line + 1;
 		(*ret)[i].col = (unsigned)it->start_mark.column + 1;
 		*ret_n = i + 1;
+		/* 'load' is walked before 'gates' and 'abort'. */
+		if (pb->load.kind == LOAD_NONE &&
+		    metric_info((*ret)[i].metric)->source == METRIC_SRC_LOAD)
+			return pb_fail(c, it, EINVAL,
+				       "'%s' is measured by the load, and the "
+				       "playbook has no 'load:'",
+				       metric_info((*ret)[i].metric)->name);
 	}
 	return 0;
 }
@@ -277,7 +285,7 @@ static int parse_gates(struct pb_ctx *c, const struct pb_key *k, yaml_node_t *v,
 {
 	struct playbook *pb = obj;
 
-	return parse_exprs(c, v, false, &pb->gates, &pb->n_gates);
+	return parse_exprs(c, v, false, pb, &pb->gates, &pb->n_gates);
 }
 
 static int parse_abort(struct pb_ctx *c, const struct pb_key *k, yaml_node_t *v,
@@ -285,7 +293,7 @@ static int parse_abort(struct pb_ctx *c, const struct pb_key *k, yaml_node_t *v,
 {
 	struct playbook *pb = obj;
 
-	return parse_exprs(c, v, true, &pb->aborts, &pb->n_aborts);
+	return parse_exprs(c, v, true, pb, &pb->aborts, &pb->n_aborts);
 }
 
 static const struct pb_key report_keys[] = {
