@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Runner SIGKILL right after a live GOMAXPROCS change: the guardian replays
+# the journal and puts the original value back. fg-gosvc runs with
+# GOMAXPROCS=2; faultgate attaches, sets 1 at the fault window's start, and
+# is killed as soon as the service's /procs says 1. Within 10 s /procs must
+# say 2 again, and the service must still answer.
+# shellcheck source-path=SCRIPTDIR source=lib-runs.sh
+. "$(dirname "$0")/lib-runs.sh"
+command -v nm >/dev/null || it_skip "nm is not installed"
+[ -x "$FAULTGATE" ] || it_fatal "$FAULTGATE is not built"
+syms=$(nm "$FAULTGATE")
+grep -q ' T journal_guardian_start$' <<<"$syms" ||
+	it_skip "the journal guardian is not in this build"
+grep -q ' [TW] journal_gomaxprocs_restore$' <<<"$syms" ||
+	it_skip "the journal's gomaxprocs restore hook is not linked in"
+it_report=/dev/null
+
+port=$(it_free_port)
+GOMAXPROCS=2 "$FG_VICTIMS/fg-gosvc" -addr "127.0.0.1:$port" -busy 1 \
+	>"$it_tmp/svc.log" 2>&1 &
+svc=$!
+it_track $svc
+it_wait_http "http://127.0.0.1:$port/healthz" || it_fatal "fg-gosvc did not come up"
+cat >"$it_tmp/pb.yaml" <<YAML
+version: 1
+name: it-gomaxprocs-guardian
+target: { pid: $svc }
+load:
+  http: { url: "http://127.0.0.1:$port/healthz", rate: 20/s, connections: 4, timeout: 2s }
+phases: { baseline: 1s, fault: 20s, recovery: 1s }
+faults:
+  - { kind: gomaxprocs, value: 1 }
+YAML
+"$FAULTGATE" run "$it_tmp/pb.yaml" --report-dir "$it_tmp/out" --no-progress \
+	>"$it_tmp/console" 2>&1 &
+fg=$!
+it_track $fg
+seen=
+for _ in $(seq 100); do
+	[ "$(curl -fs --max-time 1 "http://127.0.0.1:$port/procs")" = 1 ] && { seen=1; break; }
+	sleep 0.1
+done
+[ -n "$seen" ] || it_fatal "GOMAXPROCS never became 1: $(cat "$it_tmp/console")"
+kill -KILL "$fg"
+back=
+for i in $(seq 100); do
+	if [ "$(curl -fs --max-time 1 "http://127.0.0.1:$port/procs")" = 2 ]; then
+		back=$i
+		break
+	fi
+	sleep 0.1
+done
+it_check "the guardian restored GOMAXPROCS 2 after the runner's SIGKILL" "${back:-0} > 0" \
+	"after $(awk -v i="${back:-100}" 'BEGIN { print i / 10 }') s"
+curl -fs --max-time 2 -o /dev/null "http://127.0.0.1:$port/healthz" ||
+	it_check_fail "the service answers after the restore" "no answer"
+it_finish

@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Live GOMAXPROCS calls (debugCallV2) on running Go 1.19 services in four
+# shapes (static, stripped, PIE, cgo), each busy (two goroutines computing
+# and allocating, plus a steady request stream) and idle (a 100 ms ticker
+# only): 40 consecutive changes alternating 1 and 2 must all succeed, the
+# previous value returned by each call must be the one set before, the
+# service's own /procs (runtime.GOMAXPROCS(0)) must read the new value every
+# time, and every request sent meanwhile must be answered.
+# shellcheck source-path=SCRIPTDIR source=lib-runs.sh
+. "$(dirname "$0")/lib-runs.sh"
+gocall=$FG_VICTIMS/fg-gocall
+[ -x "$gocall" ] || it_fatal "$gocall is not built"
+tracer=$(awk '/TracerPid/ { print $2 }' /proc/self/status)
+[ "$tracer" = 0 ] || it_skip "this test runs under a tracer (pid $tracer)"
+N=${FG_GOMAXPROCS_CHANGES:-40}
+it_report=/dev/null
+
+# one SHAPE MODE: N changes against a fresh service
+one() {
+	local bin=$FG_VICTIMS/$1 mode=$2 port pid out v prev=2 side ok=0 fails=0 sent
+	port=$(it_free_port)
+	if [ "$mode" = busy ]; then
+		"$bin" -addr "127.0.0.1:$port" -busy 2 >"$it_tmp/$1-$2.log" 2>&1 &
+	else
+		"$bin" -addr "127.0.0.1:$port" -tick 100ms >"$it_tmp/$1-$2.log" 2>&1 &
+	fi
+	pid=$!
+	it_track $pid
+	it_wait_http "http://127.0.0.1:$port/healthz" || it_fatal "$1 did not come up"
+	side=
+	if [ "$mode" = busy ]; then
+		# a request stream that must be answered throughout
+		touch "$it_tmp/run-$1"
+		(
+			n=0 bad=0
+			while [ -e "$it_tmp/run-$1" ]; do
+				curl -fs --max-time 5 -o /dev/null "http://127.0.0.1:$port/healthz" ||
+					bad=$((bad + 1))
+				n=$((n + 1))
+			done
+			echo "$n $bad" >"$it_tmp/side-$1"
+		) &
+		side=$!
+	fi
+	for i in $(seq "$N"); do
+		v=$((i % 2 == 1 ? 1 : 2))
+		out=$("$gocall" "$pid" "$v" 3000)
+		echo "$out" >>"$it_tmp/calls-$1-$2"
+		case $out in
+		"prev=$prev "*) ;;
+		*)
+			fails=$((fails + 1))
+			echo "$it_name: $1 $mode call $i ($v): $out" >&2
+			;;
+		esac
+		got=$(curl -fs --max-time 5 "http://127.0.0.1:$port/procs")
+		if [ "$got" = "$v" ]; then
+			ok=$((ok + 1))
+		else
+			echo "$it_name: $1 $mode call $i: /procs says '$got', want $v" >&2
+		fi
+		prev=$v
+	done
+	if [ -n "$side" ]; then
+		rm -f "$it_tmp/run-$1"
+		wait "$side"
+		read -r sent bad <"$it_tmp/side-$1"
+		it_check "$1 $mode: every request answered" "$bad == 0 && $sent > 0" \
+			"$sent sent, $bad failed"
+	fi
+	kill -0 "$pid" 2>/dev/null || it_check_fail "$1 $mode: service alive" "it exited"
+	ms=$(sed -n 's/.* ms=\([0-9.]*\) .*/\1/p' "$it_tmp/calls-$1-$2" | sort -n |
+		awk '{ a[NR] = $1 } END { printf "median %.1f ms, max %.1f ms", a[int((NR+1)/2)], a[NR] }')
+	it_check "$1 $mode: $N calls succeed and /procs matches" "$fails == 0 && $ok == $N" \
+		"$fails failed, $ok of $N read back; $ms"
+	kill "$pid"
+}
+
+# refusals: they must change nothing
+refusals() {
+	local port pid out got
+	port=$(it_free_port)
+	GOMAXPROCS=3 GODEBUG=asyncpreemptoff=1 "$FG_VICTIMS/fg-gosvc" -addr "127.0.0.1:$port" \
+		-spin 2 -tick 50ms >"$it_tmp/spin.log" 2>&1 &
+	pid=$!
+	it_track $pid
+	it_wait_http "http://127.0.0.1:$port/healthz" || it_fatal "spinning fg-gosvc did not come up"
+	out=$("$gocall" "$pid" 2 2000)
+	got=$(curl -fs --max-time 3 "http://127.0.0.1:$port/procs")
+	it_check "asyncpreemptoff=1 with 2 spinning goroutines: refused, nothing changed" \
+		"$(grep -c 'nothing was changed' <<<"$out") == 1 && ${got:-0} == 3" \
+		"$out; /procs=$got"
+	kill -9 "$pid"
+	sleep 30 &
+	pid=$!
+	it_track $pid
+	out=$("$gocall" "$pid" 1 1000)
+	it_check "a C process is refused" "$(grep -c 'not a Go program' <<<"$out") == 1" "$out"
+}
+refusals
+
+for shape in fg-gosvc fg-gosvc-strip fg-gosvc-pie fg-gosvc-cgo; do
+	[ -x "$FG_VICTIMS/$shape" ] || it_fatal "$shape is not built"
+	one "$shape" busy
+	one "$shape" idle
+done
+it_finish
