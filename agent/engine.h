@@ -70,5 +70,9 @@ void run_ctx_window(const struct run_ctx *c, size_t i, int64_t *ret_from, int64_
 
 extern const struct engine_ops engine_seccomp;
 extern const struct engine_ops engine_env;
+extern const struct engine_ops engine_ptrace;
+extern const struct engine_ops engine_gomaxprocs;
+extern const struct engine_ops engine_preload;
+extern const struct engine_ops engine_affinity;
 
 #endif

@@ -574,8 +574,8 @@ int journal_replay(const char *path, int *reverted, int *failed)
 			continue;
 		k = revert(&p, e);
 		if (k < 0) {
-			(void)log_warn_errno(k, "revert %s entry %d (%s) of %s", e->kind, e->id, e->args,
-				       path);
+			(void)log_warn_errno(k, "revert %s entry %d (%s) of %s",
+					     e->kind, e->id, e->args, path);
 			bad++;
 			continue;
 		}

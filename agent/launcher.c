@@ -293,7 +293,13 @@ static void finish(struct launcher *l, int status)
 	/* Whatever the target left in its process group goes with it. */
 	kill(-l->child, SIGKILL);
 	if (!l->keeper) {
-		send_msg(l->sock, LAUNCH_MSG_EXIT, status, 0, -1);
+		struct timespec ts;
+
+		/* When it ended, on the clock the runner reads too: the runner
+		 * may notice only later and must still know the phase. */
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		send_msg(l->sock, LAUNCH_MSG_EXIT, status,
+			 (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec, -1);
 		_exit(0);
 	}
 	if (l->keeper_thread_started) {
@@ -359,6 +365,7 @@ void launcher_main(const struct launch_plan *plan)
 	};
 	struct sigaction ign = { .sa_handler = SIG_IGN };
 	struct sigaction dfl = { .sa_handler = SIG_DFL };
+	sigset_t none;
 	int devnull;
 
 	(void)setpgid(0, 0);
@@ -366,6 +373,9 @@ void launcher_main(const struct launch_plan *plan)
 	(void)sigaction(SIGHUP, &ign, NULL);
 	(void)sigaction(SIGPIPE, &ign, NULL);
 	(void)sigaction(SIGCHLD, &dfl, NULL);
+	/* The runner may have blocked signals it reads through a signalfd. */
+	sigemptyset(&none);
+	(void)sigprocmask(SIG_SETMASK, &none, NULL);
 	close_other_fds(l.sock);
 
 	devnull = open("/dev/null", O_RDWR | O_CLOEXEC);

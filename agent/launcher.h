@@ -22,7 +22,7 @@ enum launch_step {
 enum launch_msg_type {
 	LAUNCH_MSG_EXEC_OK = 1,	/* value: target pid; SCM_RIGHTS: listener */
 	LAUNCH_MSG_EXEC_FAIL,	/* value: positive errno; arg: launch_step */
-	LAUNCH_MSG_EXIT,	/* value: wait status */
+	LAUNCH_MSG_EXIT,	/* value: wait status; arg: CLOCK_MONOTONIC ns of the exit */
 	LAUNCH_MSG_STOP,	/* runner to launcher; arg: grace in ns */
 };
 

@@ -105,6 +105,7 @@ static void stats_init(struct load_stats *st)
 {
 	st->requests = 0;
 	st->errors = 0;
+	st->served = 0;
 	for (int o = 0; o < LOAD_OUTCOME_MAX; o++)
 		st->by_outcome[o] = 0;
 	st->seconds = 0;
@@ -136,6 +137,7 @@ static void stats_merge(struct load_stats *dst, const struct load_stats *src)
 {
 	dst->requests += src->requests;
 	dst->errors += src->errors;
+	dst->served += src->served;
 	for (int o = 0; o < LOAD_OUTCOME_MAX; o++)
 		dst->by_outcome[o] += src->by_outcome[o];
 	hist_merge(&dst->latency, &src->latency);
@@ -169,6 +171,24 @@ static struct load_stats *slot_get(struct load *l, size_t i)
 	return l->slots[i];
 }
 
+/* An answer that arrived @rel_ns after t0 counts as served in the phase
+ * and the second it arrived in. Called with the lock held. */
+static void count_served(struct load *l, int64_t rel_ns)
+{
+	struct load_stats *slot;
+
+	for (int p = 0; p < PHASE_MAX; p++) {
+		if (rel_ns < l->phase_end_ns[p]) {
+			l->totals[p].served++;
+			break;
+		}
+	}
+	l->totals[PHASE_ALL].served++;
+	slot = slot_get(l, rel_ns > 0 ? (size_t)(rel_ns / NS_PER_S) : 0);
+	if (slot)
+		slot->served++;
+}
+
 /* Count one finished request (or probe) meant to start at @intended_ns. */
 static void record(struct load *l, int64_t intended_ns, int64_t end_ns, enum load_outcome ok)
 {
@@ -188,6 +208,8 @@ static void record(struct load *l, int64_t intended_ns, int64_t end_ns, enum loa
 	slot = slot_get(l, rel > 0 ? (size_t)(rel / NS_PER_S) : 0);
 	if (slot)
 		stats_add(slot, latency, ok);
+	if (ok == LOAD_OK)
+		count_served(l, end_ns - l->t0_ns);
 	pthread_mutex_unlock(&l->lock);
 }
 

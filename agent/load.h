@@ -28,6 +28,10 @@ struct load_stats {
 	uint64_t requests;	/* completed (ok or not) */
 	uint64_t errors;	/* not ok: the sum of by_outcome[1..] */
 	uint64_t by_outcome[LOAD_OUTCOME_MAX];
+	/* Successful answers that ARRIVED in the span (by completion time,
+	 * unlike the counts above): what the target served, whatever was
+	 * offered. throughput = served / seconds. */
+	uint64_t served;
 	double seconds;		/* length of the span */
 	/* Latency of the requests that succeeded and of those that timed out
 	 * (at the time they were given up): a request refused at once must

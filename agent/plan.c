@@ -6,8 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define FG_LOG_COMPONENT "agent"
+#include "attach.h"
 #include "binfo.h"
 #include "log.h"
 #include "run.h"
@@ -87,37 +89,61 @@ static void plan_fault(const struct fault_spec *f,
 		snprintf(ret->why, sizeof(ret->why), "as written");
 }
 
-static void inspect_target(const struct playbook *pb, struct run_prep *p)
+/* A running process: which one, whether we may act on it, what it runs.
+ * Return: 0 or the selection/pre-flight error (in @reterr). */
+static int inspect_process(const struct playbook *pb, struct run_prep *p,
+			   struct fg_error *reterr)
+{
+	char proc[64];
+	ssize_t n;
+	int r;
+
+	p->binfo_err = -ESRCH;
+	r = attach_select(&pb->target, &p->pid, reterr);
+	if (r < 0)
+		return r;
+	snprintf(proc, sizeof(proc), "/proc/%d/exe", (int)p->pid);
+	n = readlink(proc, p->exe, sizeof(p->exe) - 1);
+	p->exe[n > 0 ? n : 0] = '\0';
+	p->binfo_err = binfo_inspect(proc, &p->facts, NULL, 0);
+	r = attach_preflight(p->pid, reterr);
+	if (r < 0)
+		fg_error_prefix(reterr, "target");
+	return r;
+}
+
+static int inspect_target(const struct playbook *pb, struct run_prep *p,
+			  struct fg_error *reterr)
 {
 	const struct target_spec *t = &pb->target;
-	char proc[64];
+	int r = 0;
 
-	p->facts.launched = t->mode == TARGET_COMMAND;
 	switch (t->mode) {
 	case TARGET_COMMAND:
 		p->binfo_err = binfo_inspect_at(t->argv[0], t->cwd, &p->facts,
 						p->exe, sizeof(p->exe));
 		break;
 	case TARGET_PID:
-		snprintf(proc, sizeof(proc), "/proc/%d/exe", t->pid);
-		p->binfo_err = binfo_inspect(proc, &p->facts, NULL, 0);
-		break;
 	case TARGET_PROCESS:
+		r = inspect_process(pb, p, reterr);
+		break;
 	case TARGET_MODE_MAX:
 	default:
 		p->binfo_err = -ENOENT;
 		break;
 	}
 	p->facts.launched = t->mode == TARGET_COMMAND;
+	return r;
 }
 
 int run_prepare(const struct playbook *pb, struct run_prep *ret,
 		struct fg_error *reterr)
 {
-	int r = 0;
+	struct fg_error target_err = {0};
+	int r = 0, target_r;
 
 	memset(ret, 0, sizeof(*ret));
-	inspect_target(pb, ret);
+	target_r = inspect_target(pb, ret, &target_err);
 	ret->faults =
 	    calloc(pb->n_faults ? pb->n_faults : 1, sizeof(*ret->faults));
 	ret->backends =
@@ -137,12 +163,13 @@ int run_prepare(const struct playbook *pb, struct run_prep *ret,
 			    pb->faults[i].col, "fault %zu (%s): %s", i + 1,
 			    fault_kind_name(pb->faults[i].kind), fp->why);
 	}
-	if (r == 0 && pb->target.mode != TARGET_COMMAND)
-		r = fg_error_set(
-		    reterr, ENOTSUP, pb->target.line, pb->target.col,
-		    "attaching to a running process (target %s) is not "
-		    "supported by this version yet",
-		    pb->target.mode == TARGET_PID ? "pid" : "process");
+	/* Which process, and whether we may touch it, comes first: a
+	 * refused fault on the wrong process is the lesser news. */
+	if (target_r < 0) {
+		if (reterr)
+			*reterr = target_err;
+		return target_r;
+	}
 	return r;
 }
 
@@ -186,6 +213,32 @@ static void print_argv(FILE *out, char *const *argv)
 	}
 }
 
+static void print_attached(const struct playbook *pb, const struct run_prep *p,
+			   FILE *out)
+{
+	const struct target_spec *t = &pb->target;
+	char sum[160], cmd[256];
+
+	if (t->mode == TARGET_PID)
+		fprintf(out, "target     pid %d (attach)", t->pid);
+	else if (t->process_name)
+		fprintf(out, "target     process named '%s' (attach)",
+			t->process_name);
+	else
+		fprintf(out, "target     process matching /%s/ (attach)",
+			t->process_cmdline ? t->process_cmdline : "");
+	if (p->pid <= 0) {
+		fprintf(out, ": not found\n");
+		return;
+	}
+	fprintf(out, "\n           pid %d: %s\n", (int)p->pid,
+		attach_cmdline(p->pid, cmd, sizeof(cmd)));
+	fprintf(out, "           binary %s: %s\n", p->exe[0] ? p->exe : "?",
+		run_binary_summary(p, sum, sizeof(sum)));
+	fprintf(out, "stop       never: the process is left running, every "
+		     "fault reverted\n");
+}
+
 static void print_target(const struct playbook *pb, const struct run_prep *p,
 			 FILE *out)
 {
@@ -206,20 +259,10 @@ static void print_target(const struct playbook *pb, const struct run_prep *p,
 			fprintf(out, "           env %s\n", t->env[i]);
 		break;
 	case TARGET_PID:
-		fprintf(out,
-			"target     pid %d (attach: not in this version)\n",
-			t->pid);
-		return;
 	case TARGET_PROCESS:
 	case TARGET_MODE_MAX:
 	default:
-		if (t->process_name)
-			fprintf(out, "target     process named '%s'",
-				t->process_name);
-		else
-			fprintf(out, "target     process matching /%s/",
-				t->process_cmdline ? t->process_cmdline : "");
-		fprintf(out, " (attach: not in this version)\n");
+		print_attached(pb, p, out);
 		return;
 	}
 	dur(rd->timeout_ns, b1, sizeof(b1));

@@ -12,6 +12,7 @@
 
 #include "cleanup.h"
 #include "report.h"
+#include "taskstats.h"
 #include "units.h"
 
 #define C_RED "\033[31m"
@@ -107,6 +108,47 @@ static void print_phases(const struct run_results *r, FILE *out)
 	for (p = 0; p < PHASE_MAX; p++)
 		print_phase_row(r, out, p);
 	print_phase_row(r, out, PHASE_ALL);
+}
+
+/* A vital in the metric's own format, "-" when unmeasured. */
+static const char *vcell(const struct run_results *r, enum metric_id m, int phase, char *buf,
+			 size_t size)
+{
+	const struct metric_info *mi = metric_info(m);
+	double v;
+
+	if (results_metric(r, m, phase, &v, NULL, 0) < 0)
+		return "-";
+	return metric_format(mi ? mi->unit : METRIC_UNIT_COUNT, v, buf, size);
+}
+
+/* Scheduler and kernel delay figures per phase, then what is missing. */
+static void print_sched(const struct run_results *r, FILE *out)
+{
+	const struct sampler_info *si = &r->vitals.sampler;
+	char c[6][24], why[192];
+
+	if (!r->vitals.sampled)
+		return;
+	fprintf(out, "\n%-9s %9s %9s %9s %9s %10s %10s\n", "phase", "sched p50", "sched p99",
+		"rq wait", "nvcsw/s", "cpu delay", "blkio dly");
+	for (int p = 0; p <= PHASE_ALL; p++) {
+		if (p < PHASE_MAX && r->phase_end_s[p] <= r->phase_start_s[p])
+			continue;
+		fprintf(out, "%-9s %9s %9s %9s %9s %10s %10s\n",
+			p == PHASE_ALL ? "whole run" : phase_name((enum phase)p),
+			vcell(r, METRIC_SCHED_DELAY_P50, p, c[0], sizeof(c[0])),
+			vcell(r, METRIC_SCHED_DELAY_P99, p, c[1], sizeof(c[1])),
+			vcell(r, METRIC_RUNQUEUE_WAIT_RATE, p, c[2], sizeof(c[2])),
+			vcell(r, METRIC_CTX_NONVOLUNTARY_RATE, p, c[3], sizeof(c[3])),
+			vcell(r, METRIC_CPU_DELAY_TOTAL, p, c[4], sizeof(c[4])),
+			vcell(r, METRIC_BLKIO_DELAY_TOTAL, p, c[5], sizeof(c[5])));
+	}
+	if (results_delay_missing(r, TASK_DELAY_BLKIO, why, sizeof(why)))
+		fprintf(out, "  delays missing: %s\n", why);
+	fprintf(out, "  sampled every %.0fms, threads followed by %s\n",
+		(double)si->interval_ns / 1e6,
+		si->proc_events ? "the proc connector" : "rescans of /proc");
 }
 
 static const char *known(const char *name)
@@ -234,6 +276,7 @@ void report_console(const struct run_results *r, FILE *out)
 			paint(&c, C_OFF),
 			r->started_at[0] ? r->started_at : "-", r->duration_s);
 	print_phases(r, out);
+	print_sched(r, out);
 	print_faults(r, out);
 	print_gates(&c, r);
 	print_verdict(&c, r);

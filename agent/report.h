@@ -23,6 +23,13 @@ int report_write_json(const struct run_results *r, const char *dir);
 int report_write_junit(const struct run_results *r, const char *dir);
 
 /**
+ * report_write_html() - @dir/report.html: one self-contained page (inline
+ * SVG and CSS, no script) with the timelines, fault windows, gates and plan.
+ * Return: 0, -ENOMEM, or -errno from writing the file.
+ */
+int report_write_html(const struct run_results *r, const char *dir);
+
+/**
  * report_write_file() - @len bytes of @data into @dir/@name, through a
  * temporary file in @dir and a rename, so readers never see half a report.
  * @dir and its parents are created when missing (mode 0755).

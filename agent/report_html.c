@@ -362,7 +362,8 @@ static void write_charts(FILE *f, const struct run_results *r)
 		{ "chart-errors", "Errors", "per s", {}, 0, NULL },
 		{ "chart-rss", "Resident memory", "MiB", {}, 0, NULL },
 		{ "chart-threads", "Threads", "count", {}, 0, NULL },
-		{ "chart-runqueue", "Run-queue delay per scheduling (sched_delay, per thread)", "ms",
+		{ "chart-runqueue",
+		  "Run-queue delay per scheduling (sched_delay, per thread)", "ms",
 		  {}, 0, NULL },
 		{ "chart-delays", "Kernel delay accounting (taskstats), summed over threads",
 		  "ms/s", {}, 0, NULL },
@@ -405,7 +406,9 @@ static void write_gates(FILE *f, const struct run_results *r)
 			g->phase == PHASE_ALL ? "all" : phase_name((enum phase)g->phase),
 			g->measured ? metric_format(g->unit, g->value, vb, sizeof(vb)) : "-",
 			g->expr ? gate_op_text(g->expr->op) : "=",
-			isfinite(g->bound) ? metric_format(g->unit, g->bound, bb, sizeof(bb)) : "?");
+			isfinite(g->bound)
+				? metric_format(g->unit, g->bound, bb, sizeof(bb))
+				: "?");
 		fprintf(f, "<td class=\"%s\">%s", g->pass ? "pass" : "fail",
 			g->pass ? "PASS" : "FAIL");
 		if (!g->pass && g->reason[0]) {

@@ -88,7 +88,7 @@ static int load_value(const struct load_stats *st, enum metric_id m,
 	else if (m == METRIC_REQUESTS_COUNT)
 		*ret = (double)st->requests;
 	else if (m == METRIC_THROUGHPUT)
-		*ret = st->seconds > 0 ? (double)st->requests / st->seconds : 0;
+		*ret = st->seconds > 0 ? (double)st->served / st->seconds : 0;
 	else if (h->count == 0)
 		return -ENODATA;
 	else if (m == METRIC_LATENCY_P50)

@@ -65,6 +65,16 @@ struct gate_result {
 	char reason[192];		/* why it was not measured, or why it failed */
 };
 
+/* How the vitals were measured and why some are missing (report.json's
+ * "taskstats" and "vitals_missing", the HTML report's notes). */
+struct vitals_info {
+	bool sampled;			/* a sampler ran; sampler is valid */
+	struct sampler_info sampler;
+	int delayacct_before;		/* kernel.task_delayacct before the run, -1 unknown */
+	bool delayacct_on;		/* it was 1 during the run */
+	char delayacct_why[192];	/* why it could not be switched on */
+};
+
 struct run_results {
 	const struct playbook *pb;
 	int64_t t0_ns;				/* monotonic start of the baseline */
@@ -82,6 +92,7 @@ struct run_results {
 	size_t n_gates;
 	enum verdict verdict;
 	char verdict_reason[256];		/* aborts and errors */
+	struct vitals_info vitals;
 	char started_at[32];			/* ISO 8601 UTC */
 	double duration_s;
 };
@@ -103,6 +114,21 @@ int results_metric(const struct run_results *r, enum metric_id metric, int phase
  */
 int results_vital_window(const struct vital_sample *s, size_t n, enum metric_id metric,
 			 double from_s, double to_s, double *ret);
+
+/** results_is_delay_metric() - one of the taskstats *_delay.total metrics. */
+bool results_is_delay_metric(enum metric_id m);
+
+/**
+ * results_phase_span() - [from, to) of @phase (PHASE_ALL: the whole run)
+ * in seconds since t0. Return: 0, or -ENODATA when it did not run.
+ */
+int results_phase_span(const struct run_results *r, int phase, double *ret_from, double *ret_to);
+
+/**
+ * results_delay_missing() - why the taskstats delay @bit (TASK_DELAY_*) is
+ * not measured in this run, into @reason. Return: true when it is missing.
+ */
+bool results_delay_missing(const struct run_results *r, unsigned bit, char *reason, size_t size);
 
 /**
  * results_exit_text() - a wait(2) @status in words: "exited with status 3",

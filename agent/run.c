@@ -20,7 +20,9 @@
 
 #define FG_LOG_COMPONENT "agent"
 #include "cleanup.h"
+#include "delayacct.h"
 #include "engine.h"
+#include "journal.h"
 #include "load.h"
 #include "log.h"
 #include "progress.h"
@@ -46,6 +48,10 @@ enum window_state {
 static const struct engine_ops *const engines[] = {
 	&engine_env,
 	&engine_seccomp,
+	&engine_ptrace,
+	&engine_gomaxprocs,
+	&engine_preload,
+	&engine_affinity,
 };
 #define N_ENGINES (sizeof(engines) / sizeof(engines[0]))
 
@@ -64,8 +70,11 @@ struct runner {
 	void *engine_state[N_ENGINES];
 	bool engine_on[N_ENGINES];
 	struct target *target;
+	struct journal *journal;	/* DIR/journal, closed at the very end */
+	pid_t guardian;
 	struct load *load;
 	struct sampler *sampler;
+	struct delayacct delayacct;
 	int sigfd;
 	bool sig_blocked;
 	sigset_t oldmask;
@@ -75,6 +84,7 @@ struct runner {
 	enum window_state *windows;
 	struct progress progress;
 	struct run_results res;
+	char fail_reason[600];	/* why the target could not be started */
 };
 
 static int64_t total_ns(const struct playbook *pb)
@@ -194,6 +204,87 @@ static int engine_of(const struct runner *r, size_t i)
 	return -1;
 }
 
+/* kernel.task_delayacct on before the target starts, so that all its
+ * threads count fully; a failure only costs the delays that need it. */
+static void delay_accounting_on(struct runner *r)
+{
+	struct vitals_info *vi = &r->res.vitals;
+	int k;
+
+	r->delayacct.guard_fd = -1;
+	k = delayacct_on(&r->delayacct, vi->delayacct_why, sizeof(vi->delayacct_why));
+	vi->delayacct_before = r->delayacct.old;
+	vi->delayacct_on = k == 0;
+	if (k < 0)
+		log_warn("kernel.task_delayacct stays off (%s): block-I/O, swap-in, reclaim and "
+			 "thrashing delays will be missing, continuing", vi->delayacct_why);
+	else if (r->delayacct.switched)
+		log_info("kernel.task_delayacct switched on for the run (was 0)");
+}
+
+static int open_journal(struct runner *r)
+{
+	char path[PATH_MAX];
+	int k;
+
+	snprintf(path, sizeof(path), "%s/journal", r->dir);
+	k = journal_open(path, &r->journal);
+	if (k < 0)
+		return log_error_errno(k, "create the journal '%s'", path);
+	r->ctx.journal = r->journal;
+	return 0;
+}
+
+/* Once the target is known: its identity in the journal, and a guardian
+ * that replays the journal should this process die without closing it. */
+static void guard_target(struct runner *r)
+{
+	pid_t pid = target_pid(r->target);
+	int k;
+
+	k = journal_target(r->journal, pid);
+	if (k < 0)
+		(void)log_warn_errno(k, "journal the target, continuing");
+	r->guardian = journal_guardian_start(journal_path(r->journal));
+	if (r->guardian < 0) {
+		(void)log_warn_errno(r->guardian,
+				     "start the guardian; if faultgate is killed, "
+				     "run 'faultgate recover --journal %s'",
+				     journal_path(r->journal));
+		r->guardian = 0;
+	}
+}
+
+/* After every engine reverted: whatever is still open in the journal (an
+ * engine that could not revert, or forgot to say so) is replayed, then the
+ * journal is closed and the guardian dismissed. */
+static void close_journal(struct runner *r)
+{
+	int left = 0, reverted = 0, failed = 0, k;
+
+	if (!r->journal)
+		return;
+	if (journal_state(journal_path(r->journal), &left) >= 0 && left > 0) {
+		k = journal_replay(journal_path(r->journal), &reverted, &failed);
+		if (k < 0)
+			log_error("%d change%s could not be reverted; see 'faultgate recover "
+				  "--journal %s'", failed, failed == 1 ? "" : "s",
+				  journal_path(r->journal));
+		else
+			log_info("reverted %d change%s left in the journal", reverted,
+				 reverted == 1 ? "" : "s");
+		if (k < 0) {
+			/* Leave it open: the guardian and `recover` retry. */
+			return;
+		}
+	}
+	r->journal = journal_close(r->journal);
+	r->ctx.journal = NULL;
+	if (r->guardian > 0 && journal_guardian_stop(r->guardian) < 0)
+		log_debug("guardian %d did not end yet", (int)r->guardian);
+	r->guardian = 0;
+}
+
 /* Everything before the target exists; nothing to undo on failure. */
 static int setup(struct runner *r)
 {
@@ -203,6 +294,9 @@ static int setup(struct runner *r)
 
 	k = run_prepare(r->pb, &r->prep, &err);
 	if (k < 0) {
+		/* `inject` wrote the playbook itself: its lines mean nothing. */
+		if (r->opts->adhoc)
+			err.line = err.col = 0;
 		log_error("%s", fg_error_format(&err, r->pb->path, line,
 						sizeof(line)));
 		return k;
@@ -216,6 +310,9 @@ static int setup(struct runner *r)
 				       r->dir);
 	snprintf(r->log_path, sizeof(r->log_path), "%s/target.log", r->dir);
 	r->launch_opts.log_path = r->log_path;
+	k = open_journal(r);
+	if (k < 0)
+		return k;
 	for (size_t e = 0; e < N_ENGINES; e++) {
 		if (!engine_needed(r, engines[e]))
 			continue;
@@ -225,6 +322,7 @@ static int setup(struct runner *r)
 			return log_error_errno(k, "prepare the %s engine",
 					       engines[e]->name);
 	}
+	delay_accounting_on(r);
 	return 0;
 }
 
@@ -261,25 +359,61 @@ static void log_target_tail(const struct runner *r)
 	}
 }
 
+/* A process faultgate did not start; run_prepare() selected and checked it. */
+static int attach(struct runner *r)
+{
+	struct fg_error err = {0};
+	int k;
+
+	k = target_attach(r->prep.pid, &r->target, &err);
+	if (k < 0) {
+		log_error("attach: %s", err.msg);
+		return k;
+	}
+	log_info("attached to pid %d (%s); it will be left running",
+		 (int)r->prep.pid, r->prep.exe[0] ? r->prep.exe : "?");
+	r->ctx.target = r->target;
+	r->ctx.pid = r->prep.pid;
+	guard_target(r);
+	return engines_launched(r);
+}
+
+/* The name of the signal waiting in the signalfd ("INT"), consuming it. */
+static const char *pending_signal(struct runner *r)
+{
+	struct signalfd_siginfo si;
+	const char *name = NULL;
+
+	if (r->sigfd >= 0 && read(r->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+		name = sigabbrev_np((int)si.ssi_signo);
+	return name ? name : "?";
+}
+
 static int launch(struct runner *r)
 {
 	struct fg_error err = {0};
 	char why[160];
 	int k;
 
+	if (r->prep.pid > 0)
+		return attach(r);
 	k = target_launch(&r->spec, &r->launch_opts, &r->target, &err);
 	if (k < 0) {
-		log_error("launch '%s': %s", r->spec.argv[0],
-			  err.msg[0] ? err.msg : strerror(-k));
+		snprintf(r->fail_reason, sizeof(r->fail_reason),
+			 "launch '%s': %s", r->spec.argv[0],
+			 err.msg[0] ? err.msg : strerror(-k));
+		log_error("%s", r->fail_reason);
 		return k;
 	}
 	log_info("target '%s' started, pid %d", r->spec.argv[0],
 		 (int)target_pid(r->target));
 	r->ctx.target = r->target;
 	r->ctx.pid = target_pid(r->target);
+	guard_target(r);
 	k = engines_launched(r);
 	if (k < 0)
 		return k;
+	target_set_cancel_fd(r->target, r->sigfd);
 	k = target_wait_ready(r->target, &r->pb->target.ready, &err);
 	if (k < 0) {
 		if (k == -ECHILD && !err.msg[0])
@@ -288,11 +422,17 @@ static int launch(struct runner *r)
 			    "target %s before it was ready",
 			    target_describe_exit(target_exit_status(r->target),
 						 why, sizeof(why)));
-		if (err.msg[0])
-			log_error("%s", err.msg);
-		else
-			log_error("target not ready: %s", strerror(-k));
-		log_target_tail(r);
+		if (k == -EINTR)
+			snprintf(err.msg, sizeof(err.msg),
+				 "interrupted by SIG%s while waiting for the "
+				 "target to be ready", pending_signal(r));
+		if (!err.msg[0])
+			snprintf(err.msg, sizeof(err.msg),
+				 "target not ready: %s", strerror(-k));
+		log_error("%s", err.msg);
+		memcpy(r->fail_reason, err.msg, sizeof(err.msg));
+		if (k != -EINTR)
+			log_target_tail(r);
 		return k;
 	}
 	return 0;
@@ -367,7 +507,9 @@ static int start_backends(struct runner *r)
 			return log_error_errno(k, "start the %s engine",
 					       engines[e]->name);
 	}
-	k = sampler_start(pid, r->t0, SAMPLE_NS, &r->sampler);
+	k = sampler_start(pid, r->t0,
+			  r->opts->sample_interval_ns > 0 ? r->opts->sample_interval_ns : SAMPLE_NS,
+			  &r->sampler);
 	if (k < 0)
 		return log_error_errno(k, "start sampling pid %d", (int)pid);
 	if (pb->load.kind == LOAD_NONE)
@@ -464,7 +606,7 @@ static void show_progress(struct runner *r, int64_t elapsed)
 		load_window_stats(r->load, elapsed - FG_NSEC_PER_SEC, elapsed,
 				  &st);
 		s.has_load = true;
-		s.rps = st.seconds > 0 ? (double)st.requests / st.seconds
+		s.rps = st.seconds > 0 ? (double)st.served / st.seconds
 				       : (double)st.requests;
 		s.p99_ms =
 		    (double)hist_quantile(&st.latency, 0.99) / FG_NSEC_PER_MSEC;
@@ -495,10 +637,18 @@ static bool check_target(struct runner *r, int64_t elapsed)
 			    "lost contact with the target's launcher");
 		return true;
 	}
+	/* The launcher dates the exit: a runner that looks late (a loaded
+	 * machine) still puts it in the right phase. */
+	if (target_exit_time(r->target) > 0)
+		elapsed = target_exit_time(r->target) - r->t0;
+	if (elapsed >= total_ns(r->pb))
+		return false;	/* after the run: alive for its whole length */
+	if (t->exit_phase >= 0)
+		return true;	/* already recorded */
 	t->alive = false;
 	t->exit_status = target_exit_status(r->target);
-	t->exit_s = (double)elapsed / FG_NSEC_PER_SEC;
-	t->exit_phase = r->phase < PHASE_MAX ? r->phase : PHASE_RECOVERY;
+	t->exit_s = (double)(elapsed > 0 ? elapsed : 0) / FG_NSEC_PER_SEC;
+	t->exit_phase = phase_at(r->pb, elapsed > 0 ? elapsed : 0);
 	target_describe_exit(t->exit_status, how, sizeof(how));
 	progress_clear(&r->progress);
 	if (t->exit_phase == PHASE_BASELINE) {
@@ -537,9 +687,9 @@ static bool check_aborts(struct runner *r, int64_t elapsed)
 			continue;
 		disarm_all(r);
 		progress_clear(&r->progress);
-		log_warn("stop condition '%s' fired: %s", a->text, reason);
-		set_verdict(r, VERDICT_ABORTED, "stop condition '%s': %s",
-			    a->text, reason);
+		/* abort_evaluate() names the condition and the value. */
+		log_warn("%s", reason);
+		set_verdict(r, VERDICT_ABORTED, "%s", reason);
 		return true;
 	}
 	return false;
@@ -555,6 +705,10 @@ static bool check_signals(struct runner *r)
 	disarm_all(r);
 	name = sigabbrev_np((int)si.ssi_signo);
 	progress_clear(&r->progress);
+	if (r->opts->adhoc) {
+		log_info("SIG%s: fault reverted", name ? name : "?");
+		return true;
+	}
 	log_warn("interrupted by SIG%s, reverting and stopping",
 		 name ? name : "?");
 	set_verdict(r, VERDICT_ABORTED, "interrupted by SIG%s",
@@ -586,6 +740,7 @@ static void main_loop(struct runner *r)
 
 		if (now >= end) {
 			track_phases(r, total_ns(r->pb));
+			(void)check_target(r, total_ns(r->pb));
 			break;
 		}
 		track_phases(r, elapsed);
@@ -618,12 +773,9 @@ static void teardown(struct runner *r)
 	if (r->sampler)
 		sampler_stop(r->sampler);
 	if (r->target) {
-		if (r->res.target.exit_phase < 0 &&
-		    target_poll(r->target) == 1) {
-			r->res.target.exit_status =
-			    target_exit_status(r->target);
-			r->res.target.alive = false;
-		}
+		/* An exit the loop had no time to see still counts. */
+		if (r->res.target.exit_phase < 0 && r->t0)
+			(void)check_target(r, fg_now_ns() - r->t0);
 		if (target_stop(r->target, pb->target.stop_grace_ns) < 0)
 			log_warn("target pid %d did not end even after SIGKILL",
 				 (int)target_pid(r->target));
@@ -631,6 +783,7 @@ static void teardown(struct runner *r)
 	FOR_ENGINES(r, e)
 		if (engines[e]->stop)
 			engines[e]->stop(r->engine_state[e]);
+	delayacct_restore(&r->delayacct);
 }
 
 static void fill_phases(struct runner *r)
@@ -656,6 +809,9 @@ static void fill_faults(struct runner *r)
 		int e = engine_of(r, i);
 
 		window_of(r, i, &from, &to);
+		/* A run cut short ends its windows where it stopped. */
+		if (r->stop_ns && to > r->stop_ns - r->t0)
+			to = r->stop_ns - r->t0;
 		fr->backend = r->prep.faults[i].backend;
 		fr->window_start_s = (double)from / FG_NSEC_PER_SEC;
 		fr->window_end_s = (double)to / FG_NSEC_PER_SEC;
@@ -676,8 +832,11 @@ static void fill_results(struct runner *r)
 	res->load_run = r->load;
 	for (int p = 0; r->load && p <= PHASE_ALL; p++)
 		load_phase_stats(r->load, p, &res->load[p]);
-	if (r->sampler)
+	if (r->sampler) {
 		res->n_samples = sampler_series(r->sampler, &res->samples);
+		res->vitals.sampled = true;
+		sampler_info(r->sampler, &res->vitals.sampler);
+	}
 	fill_faults(r);
 }
 
@@ -690,7 +849,8 @@ static void init_results(struct runner *r)
 	r->res.verdict = VERDICT_PASS;
 	t->pid = r->target ? (int)target_pid(r->target) : 0;
 	snprintf(t->exe, sizeof(t->exe), "%.*s", (int)sizeof(t->exe) - 1,
-		 r->prep.exe[0] ? r->prep.exe : r->spec.argv[0]);
+		 r->prep.exe[0] ? r->prep.exe
+				 : r->spec.argv ? r->spec.argv[0] : "?");
 	t->is_go = f->is_go;
 	t->is_static = f->is_static;
 	snprintf(t->go_version, sizeof(t->go_version), "%s", f->go_version);
@@ -753,6 +913,11 @@ static int conclude(struct runner *r)
 		(void)log_error_errno(k, "write %s/junit.xml", r->dir);
 		code = 2;
 	}
+	k = report_write_html(res, r->dir);
+	if (k < 0) {
+		(void)log_error_errno(k, "write %s/report.html", r->dir);
+		code = 2;
+	}
 	log_info("verdict %s, reports in %s/", verdict_name(res->verdict),
 		 r->dir);
 	return code;
@@ -760,6 +925,7 @@ static int conclude(struct runner *r)
 
 static void runner_free(struct runner *r)
 {
+	delayacct_restore(&r->delayacct);
 	unblock_signals(r);
 	free(r->res.gates);
 	free(r->res.faults);
@@ -777,6 +943,7 @@ static void runner_free(struct runner *r)
 			engines[e]->free(r->engine_state[e]);
 		r->engine_state[e] = NULL;
 	}
+	close_journal(r);
 	for (size_t i = 0; i < r->n_added; i++)
 		free(r->env_added[i]);
 	free(r->env_added);
@@ -785,19 +952,29 @@ static void runner_free(struct runner *r)
 }
 
 /* From readiness to the reports. Return: the exit code. */
+/* The target never got to the baseline: still leave report.json and
+ * junit.xml, verdict error, so CI finds out why. Return: 2. */
+static int conclude_not_started(struct runner *r)
+{
+	init_results(r);
+	r->t0 = r->stop_ns = fg_now_ns();
+	r->res.t0_ns = r->t0;
+	stamp_start(r);
+	r->res.verdict = VERDICT_ERROR;
+	snprintf(r->res.verdict_reason, sizeof(r->res.verdict_reason), "%.*s",
+		 (int)sizeof(r->res.verdict_reason) - 1,
+		 r->fail_reason[0] ? r->fail_reason : "the target could not start");
+	fill_results(r);
+	(void)conclude(r);
+	return 2;
+}
+
 static int run_phases(struct runner *r)
 {
-	int k;
-
-	k = block_signals(r);
-	if (k < 0) {
-		(void)log_error_errno(k, "block signals");
-		set_verdict(r, VERDICT_ERROR, "could not block signals");
-	}
 	r->t0 = fg_now_ns();
 	r->res.t0_ns = r->t0;
 	stamp_start(r);
-	if (k == 0 && start_backends(r) < 0)
+	if (start_backends(r) < 0)
 		set_verdict(r, VERDICT_ERROR,
 			    "could not start the run (see the log)");
 	if (r->res.verdict == VERDICT_PASS)
@@ -813,6 +990,7 @@ int run_playbook(const struct playbook *pb, const struct run_options *opts)
 {
 	struct runner r = {.pb = pb, .opts = opts, .sigfd = -1, .phase = -1};
 	int code = 2;
+	int k;
 
 	r.dir = opts->report_dir ? opts->report_dir : pb->report_dir;
 	r.res.faults =
@@ -825,9 +1003,17 @@ int run_playbook(const struct playbook *pb, const struct run_options *opts)
 	progress_init(&r.progress, stderr, opts->progress);
 	if (setup(&r) < 0)
 		goto out;
+	/* From here a signal is read through the signalfd: even while the
+	 * target gets ready, Ctrl-C stops it cleanly. */
+	k = block_signals(&r);
+	if (k < 0) {
+		(void)log_error_errno(k, "block signals");
+		goto out;
+	}
 	if (launch(&r) < 0) {
 		if (r.target)
 			(void)target_stop(r.target, pb->target.stop_grace_ns);
+		code = conclude_not_started(&r);
 		goto out;
 	}
 	init_results(&r);

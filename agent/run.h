@@ -6,7 +6,9 @@
 #define FG_RUN_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "backend.h"
 #include "error.h"
@@ -16,6 +18,8 @@ struct run_options {
 	const char *report_dir;	/* overrides the playbook's report.dir */
 	bool progress;		/* live one-line progress (a terminal on stderr) */
 	bool quiet;		/* no console table */
+	bool adhoc;		/* faultgate inject: SIGINT/SIGTERM end it normally */
+	int64_t sample_interval_ns;	/* vitals sampling period; 0 = 100 ms */
 };
 
 /**
@@ -44,6 +48,7 @@ struct run_prep {
 	struct target_facts facts;
 	int binfo_err;		/* 0; -ENOEXEC for a script; -ENOENT ... */
 	char exe[4096];		/* resolved path of argv[0], "" if unknown */
+	pid_t pid;		/* attach targets: the process selected, else 0 */
 	struct fault_plan *faults;	/* pb->n_faults entries */
 	enum fault_backend *backends;	/* the same, as notify wants them */
 };

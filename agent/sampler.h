@@ -4,9 +4,24 @@
 #ifndef FG_SAMPLER_H
 #define FG_SAMPLER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+
+/* One thread's figures over one sample interval; only threads with a
+ * nonzero figure get a row. */
+struct thread_delta {
+	int32_t tid;
+	uint32_t discarded;		/* TASK_DELAY_* bits dropped as impossible */
+	uint64_t oncpu_ns;		/* schedstat */
+	uint64_t runqueue_ns;		/* schedstat */
+	uint64_t cpu_delay_ns;		/* taskstats from here on */
+	uint64_t blkio_delay_ns;
+	uint64_t swapin_delay_ns;
+	uint64_t reclaim_delay_ns;
+	uint64_t thrashing_delay_ns;
+};
 
 struct vital_sample {
 	int64_t t_ns;			/* since t0 (may be negative before the baseline) */
@@ -20,11 +35,33 @@ struct vital_sample {
 	uint64_t runqueue_wait_ns;
 	uint32_t n_sched_delays;
 	double *sched_delay_ms;		/* n_sched_delays values, owned by the sampler */
+	/* Kernel delay accounting (taskstats) over the interval, summed
+	 * over threads; has_delays holds the TASK_DELAY_* bits measured. */
+	unsigned has_delays;
+	uint64_t cpu_delay_ns;
+	uint64_t blkio_delay_ns;
+	uint64_t swapin_delay_ns;
+	uint64_t reclaim_delay_ns;
+	uint64_t thrashing_delay_ns;
+	uint32_t n_thread_deltas;
+	struct thread_delta *thread_deltas;	/* owned by the sampler */
 	int goroutines;			/* -1 when not measured */
 	int gomaxprocs;			/* -1 when not measured */
 };
 
 struct sampler;
+
+/* How the sampler measures, for the report. */
+struct sampler_info {
+	int64_t interval_ns;
+	int taskstats_err;		/* 0 when taskstats answers, else -errno */
+	char taskstats_why[192];	/* why not, in words */
+	bool proc_events;		/* threads followed through the proc connector */
+	char threads_why[160];		/* why rescans, when they are used */
+	uint64_t threads_started;	/* seen by the proc connector */
+	uint64_t threads_exited;
+	uint64_t delays_discarded;	/* per-thread taskstats deltas > wall time */
+};
 
 /**
  * sampler_start() - sample @pid every @interval_ns, times relative to @t0_ns.
@@ -48,6 +85,9 @@ size_t sampler_series(struct sampler *s, const struct vital_sample **ret);
 
 /** sampler_last() - copy of the latest sample; -ENODATA if none yet. */
 int sampler_last(struct sampler *s, struct vital_sample *ret);
+
+/** sampler_info() - how this sampler measures (see struct sampler_info). */
+void sampler_info(struct sampler *s, struct sampler_info *ret);
 
 struct sampler *sampler_free(struct sampler *s);
 

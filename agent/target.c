@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-/* The runner's side of a launched target: start the launcher, receive the
- * exec result and the listener, wait for readiness, poll, stop. */
+/* The runner's side of a target: for a launched one, start the launcher,
+ * receive the exec result and the listener, wait for readiness, poll, stop;
+ * for an attached one (a process faultgate did not start), watch its pidfd
+ * and never stop it. */
 #define FG_LOG_COMPONENT "target"
 
 #include <curl/curl.h>
@@ -12,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/pidfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -29,6 +32,20 @@
 #define DEFAULT_READY_TIMEOUT_NS (10 * 1000000000LL)
 #define DEFAULT_GRACE_NS (5 * 1000000000LL)
 #define STOP_SLACK_MS 1000
+#define EXIT_INFO_TRIES 20
+#define EXIT_INFO_WAIT_NS (10 * 1000000LL)
+
+/* PIDFD_GET_INFO (Linux 6.15): the exit status of a process that is not our
+ * child, once its parent has reaped it. The first version of the structure
+ * is enough; the kernel accepts it by its size. */
+struct pidfd_exit_info {
+	uint64_t mask;
+	uint64_t cgroupid;
+	uint32_t ids[11];
+	int32_t exit_code;
+};
+#define FG_PIDFD_GET_INFO _IOWR(0xFF, 11, struct pidfd_exit_info)
+#define FG_PIDFD_INFO_EXIT (1ULL << 3)
 
 extern char **environ;
 
@@ -42,8 +59,11 @@ struct target {
 	bool exited;
 	bool lost;
 	bool launcher_reaped;
+	bool attached;		/* not ours: never stopped, exit seen by pidfd */
 	int64_t grace_ns;
 	CURL *curl;
+	int cancel_fd;		/* readable = stop waiting for readiness; -1 none */
+	int64_t exit_ns;	/* CLOCK_MONOTONIC of the exit; 0 unknown */
 };
 
 static int64_t now_ns(void)
@@ -213,6 +233,7 @@ int target_launch(const struct target_spec *spec, const struct target_launch_opt
 	t->listener = -1;
 	t->pidfd = -1;
 	t->status = -1;
+	t->cancel_fd = -1;
 	t->grace_ns = plan.stop_grace_ns;
 
 	r = recv_msg(t->sock, false, &m, &fd);
@@ -233,6 +254,65 @@ int target_launch(const struct target_spec *spec, const struct target_launch_opt
 	t->pidfd = pidfd_open(t->pid, 0);
 	*ret = fg_steal_ptr(t);
 	return 0;
+}
+
+int target_attach(pid_t pid, struct target **ret, struct fg_error *reterr)
+{
+	struct target *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return fg_error_set(reterr, ENOMEM, 0, 0, "out of memory");
+	t->pid = pid;
+	t->launcher = -1;
+	t->sock = -1;
+	t->listener = -1;
+	t->status = -1;
+	t->cancel_fd = -1;
+	t->attached = true;
+	t->pidfd = pidfd_open(pid, 0);
+	if (t->pidfd < 0) {
+		int r = -errno;
+
+		free(t);
+		return fg_error_set(reterr, -r, 0, 0, "watch pid %d: %s", (int)pid,
+				    r == -ESRCH ? "no such process" : strerror(-r));
+	}
+	*ret = t;
+	return 0;
+}
+
+bool target_is_attached(const struct target *t)
+{
+	return t->attached;
+}
+
+/* The wait status of an attached target that exited, if the kernel can tell
+ * (its parent must have reaped it; give the parent a moment). */
+static void attached_exit_status(struct target *t)
+{
+	for (int i = 0; i < EXIT_INFO_TRIES; i++) {
+		struct pidfd_exit_info info = { .mask = FG_PIDFD_INFO_EXIT };
+
+		if (ioctl(t->pidfd, FG_PIDFD_GET_INFO, &info) < 0)
+			return;	/* older kernel: the status stays unknown */
+		if (info.mask & FG_PIDFD_INFO_EXIT) {
+			t->status = info.exit_code;
+			return;
+		}
+		sleep_ns(EXIT_INFO_WAIT_NS);
+	}
+}
+
+static int poll_attached(struct target *t)
+{
+	struct pollfd pfd = { .fd = t->pidfd, .events = POLLIN };
+
+	if (poll(&pfd, 1, 0) <= 0)
+		return 0;
+	t->exited = true;
+	t->exit_ns = now_ns();
+	attached_exit_status(t);
+	return 1;
 }
 
 pid_t target_pid(const struct target *t)
@@ -268,6 +348,7 @@ static int handle_msg(struct target *t, bool nonblock)
 	if (m.type == LAUNCH_MSG_EXIT) {
 		t->exited = true;
 		t->status = m.value;
+		t->exit_ns = m.arg > 0 ? m.arg : now_ns();
 		reap_launcher(t);
 		return 1;
 	}
@@ -280,6 +361,8 @@ int target_poll(struct target *t)
 		return 1;
 	if (t->lost)
 		return -EPIPE;
+	if (t->attached)
+		return poll_attached(t);
 	return handle_msg(t, true);
 }
 
@@ -309,7 +392,7 @@ int target_stop(struct target *t, int64_t grace_ns)
 	int64_t deadline = now_ns() + (grace_ns > 0 ? grace_ns : 0) +
 			   STOP_SLACK_MS * 1000000LL;
 
-	if (t->exited || t->lost) {
+	if (t->exited || t->lost || t->attached) {
 		reap_launcher(t);
 		return 0;
 	}
@@ -421,6 +504,18 @@ static int not_ready(const struct ready_spec *spec, struct fg_error *reterr)
 			    spec->tcp_host ? spec->tcp_host : "?", spec->tcp_port);
 }
 
+/* Sleep @ns, or less if the cancel fd becomes readable. Return: true then. */
+static bool wait_cancel(struct target *t, int64_t ns)
+{
+	struct pollfd pfd = { .fd = t->cancel_fd, .events = POLLIN };
+
+	if (t->cancel_fd < 0) {
+		sleep_ns(ns);
+		return false;
+	}
+	return poll(&pfd, 1, (int)(ns / 1000000)) == 1;
+}
+
 int target_wait_ready(struct target *t, const struct ready_spec *spec, struct fg_error *reterr)
 {
 	int64_t start = now_ns();
@@ -447,8 +542,20 @@ int target_wait_ready(struct target *t, const struct ready_spec *spec, struct fg
 			return fg_error_set(reterr, EINVAL, 0, 0, "unknown readiness check");
 		if (now_ns() >= deadline)
 			return not_ready(spec, reterr);
-		sleep_ns(READY_POLL_NS);
+		if (wait_cancel(t, READY_POLL_NS))
+			return fg_error_set(reterr, EINTR, 0, 0,
+					    "interrupted while waiting for the target to be ready");
 	}
+}
+
+void target_set_cancel_fd(struct target *t, int fd)
+{
+	t->cancel_fd = fd;
+}
+
+int64_t target_exit_time(const struct target *t)
+{
+	return t->exited ? t->exit_ns : 0;
 }
 
 char *target_log_tail(const char *log_path, int lines, char *buf, size_t size)
@@ -489,7 +596,7 @@ struct target *target_free(struct target *t)
 {
 	if (!t)
 		return NULL;
-	if (!t->exited && !t->lost)
+	if (!t->exited && !t->lost && !t->attached)
 		(void)target_stop(t, t->grace_ns);
 	reap_launcher(t);
 	if (t->sock >= 0)

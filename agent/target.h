@@ -37,6 +37,18 @@ struct target_launch_opts {
 int target_launch(const struct target_spec *spec, const struct target_launch_opts *opts,
 		  struct target **ret, struct fg_error *reterr);
 
+/**
+ * target_attach() - a target faultgate did not start: @pid is watched
+ * through a pidfd (target_poll() sees its exit, with the status where the
+ * kernel reports it for a non-child, else -1). target_stop() and
+ * target_free() leave it running.
+ * Return: 0; -ESRCH (gone); -ENOMEM; -EPERM.
+ */
+int target_attach(pid_t pid, struct target **ret, struct fg_error *reterr);
+
+/** target_is_attached() - whether faultgate did not start the target. */
+bool target_is_attached(const struct target *t);
+
 /** target_pid() - the target's pid. */
 pid_t target_pid(const struct target *t);
 
@@ -52,10 +64,23 @@ int target_listener(const struct target *t);
 int target_wait_ready(struct target *t, const struct ready_spec *spec, struct fg_error *reterr);
 
 /**
+ * target_set_cancel_fd() - make target_wait_ready() give up with -EINTR as
+ * soon as @fd becomes readable (the runner's signalfd); -1 for none.
+ */
+void target_set_cancel_fd(struct target *t, int fd);
+
+/**
  * target_poll() - non-blocking check for the target's exit.
  * Return: 0 running, 1 exited, <0 lost contact with the launcher.
  */
 int target_poll(struct target *t);
+
+/**
+ * target_exit_time() - CLOCK_MONOTONIC ns at which the target exited, as
+ * seen by its launcher (or when the exit was noticed, for attached
+ * targets); 0 while it runs.
+ */
+int64_t target_exit_time(const struct target *t);
 
 /** target_exit_status() - wait(2) status once exited, else -1. */
 int target_exit_status(const struct target *t);
@@ -65,8 +90,8 @@ const char *target_describe_exit(int status, char *buf, size_t size);
 
 /**
  * target_stop() - SIGTERM, then SIGKILL after @grace_ns, wait for the exit,
- * and end the launcher. Return: 0, or -ETIMEDOUT if even SIGKILL did not end
- * it within a second.
+ * and end the launcher. An attached target is left alone.
+ * Return: 0, or -ETIMEDOUT if even SIGKILL did not end it within a second.
  */
 int target_stop(struct target *t, int64_t grace_ns);
 

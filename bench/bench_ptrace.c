@@ -75,7 +75,7 @@ static void row(const char *what, int64_t *v, int n)
 
 int main(int argc, char **argv)
 {
-	int rounds = argc > 1 ? atoi(argv[1]) : 20;
+	int rounds = argc > 1 ? (int)strtol(argv[1], NULL, 10) : 20;
 	int64_t *inj, *stop;
 	pid_t pid, spinner, *tids = NULL;
 	int fds[2], n = 0, got = 0, nt = 0;

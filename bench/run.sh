@@ -16,6 +16,8 @@
 #   (e) delay precision: 1-byte preads of a file, each timed by the loop,
 #       with a requested delay of 1, 10 and 50 ms, faultgate against strace
 #       (-e inject=pread64:delay_enter=, with and without --seccomp-bpf)
+#   (g) one live GOMAXPROCS change in a busy and an idle Go service
+#       (tests/victims/fg-gocall; GOCALL_N calls)
 set -uo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -186,6 +188,209 @@ for ms in 1 10 50; do
 		echo "| $ms ms | $tool | $n | $p50 | $p99 | $e50 | $e99 | $ratio | $g |"
 	done
 done
+# (f): idle cost of the preload shim: loaded, nothing armed (a control
+# block with no armed slot), against no shim and libfiu's fiu-run -x with no
+# failpoint enabled. fwrite of 1 byte into a buffered stream makes no
+# syscall, so the wrapper's cost is not lost in the kernel's; 1-byte reads
+# of /dev/zero show the same on a syscall. Interleaved rounds, best figure.
+bp_bin=$build/bench/bench_preload
+shim=$build/lib/libfaultgate-preload.so
+PRE_N=${PRE_N:-20000000}
+if [ -x "$bp_bin" ] && [ -r "$shim" ]; then
+	blk=$tmp/ctl-block	# magic/version/size of injector/control.h, nothing armed
+	"$bp_bin" -mkblock "$blk" 2>>"$tmp/err" || blk=""
+	have_fiu=1
+	command -v fiu-run >/dev/null || have_fiu=0
+	fw_field() { awk '{ for (i = 2; i <= NF; i++) { split($i, kv, "=");
+		if (kv[1] == "best_ns") print kv[2] } }'; }
+	fw() { local o; o=$("$@" 2>>"$tmp/err") || { echo n/a; return; }
+		v=$(fw_field <<<"$o"); echo "${v:-n/a}"; }
+	pw0=n/a pw1=n/a pw2=n/a pr0=n/a pr1=n/a pr2=n/a
+	for _ in $(seq "$ROUNDS"); do
+		pw0=$(min2 "$pw0" "$(fw "$bp_bin" -r "$REPS" "$PRE_N")")
+		pw1=$(min2 "$pw1" "$(fw env LD_PRELOAD="$shim" FAULTGATE_CONTROL="$blk" \
+			"$bp_bin" -r "$REPS" "$PRE_N")")
+		pr0=$(min2 "$pr0" "$(ns_per_read "$loop" -r "$REPS" zero "$ZERO_N")")
+		pr1=$(min2 "$pr1" "$(ns_per_read env LD_PRELOAD="$shim" FAULTGATE_CONTROL="$blk" \
+			"$loop" -r "$REPS" zero "$ZERO_N")")
+		if [ $have_fiu -eq 1 ]; then
+			pw2=$(min2 "$pw2" "$(fw fiu-run -x "$bp_bin" -r "$REPS" "$PRE_N")")
+			pr2=$(min2 "$pr2" "$(ns_per_read fiu-run -x "$loop" -r "$REPS" zero \
+				"$ZERO_N")")
+		fi
+	done
+	xw1=$(calc "$pw1 - $pw0" 2) xw2=$(calc "$pw2 - $pw0" 2)
+	xr1=$(calc "$pr1 - $pr0" 2) xr2=$(calc "$pr2 - $pr0" 2)
+	echo
+	echo "### Preload shim idle cost per wrapped call (ns, best of $REPS x $ROUNDS rounds)"
+	echo
+	echo "| Call | no shim | faultgate shim, nothing armed | extra | goal | fiu-run -x, no failpoint" \
+		"| extra | faultgate extra / fiu extra |"
+	echo "|---|---|---|---|---|---|---|---|"
+	echo "| fwrite 1 byte, buffered (no syscall) | $pw0 | $pw1 | $xw1 |" \
+		"<= 1 ns: $(goal "$(calc "$xw1 < 0 ? 0 : $xw1" 2)" 1) | $pw2 | $xw2 |" \
+		"$(calc "$xw2 > 0 ? ($xw1 < 0 ? 0 : $xw1) / $xw2 : 0" 3) |"
+	echo "| read 1 byte of /dev/zero | $pr0 | $pr1 | $xr1 |" \
+		"<= 1 ns: $(goal "$(calc "$xr1 < 0 ? 0 : $xr1" 2)" 1) | $pr2 | $xr2 |" \
+		"$(calc "$xr2 > 0 ? ($xr1 < 0 ? 0 : $xr1) / $xr2 : 0" 3) |"
+else
+	echo "bench: $bp_bin or $shim is missing: preload rows skipped" >&2
+fi
+# (g) Sampling overhead on the target: CPU time (utime + stime from
+# /proc/PID/stat) of an idle Go service with about 20 threads over SAMPLE_S
+# seconds, alone and under `faultgate run` sampling every 100 ms and 10 ms
+# (no load, no fault), and the runner's own CPU over the same span.
+svc=$build/victims/fg-svc
+fg=$build/bin/faultgate
+SAMPLE_S=${SAMPLE_S:-10}
+tck=$(getconf CLK_TCK)
+# cpu_ms PID: utime + stime in ms.
+cpu_ms() {
+	awk -v t="$tck" '{ sub(/.*\) /, ""); print ($12 + $13) * 1000 / t }' "/proc/$1/stat"
+}
+# warm PORT: 24 parallel /cpu requests so GOMAXPROCS=24 starts its threads.
+warm() {
+	local c=()
+	for _ in $(seq 24); do
+		curl -s -o /dev/null "http://127.0.0.1:$1/cpu" &
+		c+=($!)
+	done
+	wait "${c[@]}"
+}
+# measure PORT PID [RUNNER]: "target_ms runner_ms threads" over SAMPLE_S.
+measure() {
+	local a b ra=0 rb=0 th
+	a=$(cpu_ms "$2")
+	[ -n "${3:-}" ] && ra=$(cpu_ms "$3")
+	sleep "$SAMPLE_S"
+	b=$(cpu_ms "$2")
+	[ -n "${3:-}" ] && rb=$(cpu_ms "$3")
+	th=$(awk '/^Threads:/ { print $2 }' "/proc/$2/status")
+	echo "$(calc "$b - $a" 1) $(calc "$rb - $ra" 1) $th"
+}
+if [ -x "$svc" ] && [ -x "$fg" ]; then
+	port=$((30000 + RANDOM % 20000))
+	GOMAXPROCS=24 "$svc" -addr "127.0.0.1:$port" -file "$tmp/one" -cpu-work 3000000 \
+		>/dev/null 2>&1 &
+	pid=$!
+	sleep 0.5
+	warm "$port"
+	read -r alone_t _ alone_th < <(measure "$port" "$pid")
+	kill "$pid"
+	wait "$pid" 2>/dev/null
+	rows=()
+	for iv in 100ms 10ms; do
+		port=$((30000 + RANDOM % 20000))
+		cat >"$tmp/sample.yaml" <<YAML
+version: 1
+name: bench-sampler
+target:
+  command: [$svc, -addr, "127.0.0.1:$port", -file, $tmp/one, -cpu-work, "3000000"]
+  env: { GOMAXPROCS: "24" }
+  ready: { http: "http://127.0.0.1:$port/healthz", timeout: 10s }
+phases: { baseline: $((SAMPLE_S + 3))s, fault: 1s, recovery: 1s }
+YAML
+		"$fg" run "$tmp/sample.yaml" --report-dir "$tmp/sample-out" --no-progress -q \
+			--sample-interval "$iv" 2>>"$tmp/err" &
+		runner=$!
+		pid=""
+		for _ in $(seq 100); do
+			pid=$(pgrep -f "fg-svc -addr 127.0.0.1:$port" | head -1)
+			[ -n "$pid" ] && curl -fs -o /dev/null "http://127.0.0.1:$port/healthz" && break
+			sleep 0.1
+		done
+		warm "$port"
+		rows+=("$iv $(measure "$port" "$pid" "$runner")")
+		wait "$runner"
+	done
+	echo
+	echo "### Sampling overhead on the target (CPU ms over ${SAMPLE_S} s, idle Go service)"
+	echo
+	echo "| Sampler | threads | target CPU ms | target CPU % | extra vs alone (% of a CPU) | goal | runner CPU % |"
+	echo "|---|---|---|---|---|---|---|"
+	echo "| none (target alone) | $alone_th | $alone_t | $(calc "$alone_t / ($SAMPLE_S * 10)" 3) | - | - | - |"
+	for row in "${rows[@]}"; do
+		read -r iv t r th <<<"$row"
+		extra=$(calc "($t - $alone_t) / ($SAMPLE_S * 10)" 3)
+		g=-
+		[ "$iv" = 100ms ] && g="< 1%: $(goal "$extra" 1)"
+		echo "| every $iv | $th | $t | $(calc "$t / ($SAMPLE_S * 10)" 3) | $extra | $g |" \
+			"$(calc "$r / ($SAMPLE_S * 10)" 2) |"
+	done
+else
+	echo "bench: $svc or $fg is missing: sampling rows skipped" >&2
+fi
+# (i) one live GOMAXPROCS change (debugCallV2) in a running Go service, as
+# fg-gocall times it (attach to detach): busy = two goroutines computing and
+# allocating plus a request stream, idle = only a 100 ms ticker (the call
+# goes through a temporary breakpoint on a parked goroutine's return site).
+gocall=$build/victims/fg-gocall
+gosvc=$build/victims/fg-gosvc
+GOCALL_N=${GOCALL_N:-20}
+# gocall_times PID: GOCALL_N calls alternating 1 and 2; "p50 p90 max fails"
+gocall_times() {
+	local out fails=0
+	: >"$tmp/gocall"
+	for i in $(seq "$GOCALL_N"); do
+		out=$("$gocall" "$1" $((i % 2 + 1)) 3000 2>>"$tmp/err")
+		case $out in
+		prev=*) sed -n 's/.* ms=\([0-9.]*\) .*/\1/p' <<<"$out" >>"$tmp/gocall" ;;
+		*) fails=$((fails + 1)) ;;
+		esac
+	done
+	sort -n "$tmp/gocall" | awk -v f="$fails" '{ a[NR] = $1 } END {
+		if (!NR) { print "n/a n/a n/a " f; exit }
+		printf "%.1f %.1f %.1f %d\n", a[int((NR + 1) / 2)], a[int(NR * 0.9 + 0.5)], a[NR], f }'
+}
+if [ -x "$gocall" ] && [ -x "$gosvc" ]; then
+	echo
+	echo "### Live GOMAXPROCS change: time of one call, attach to detach (ms, $GOCALL_N calls)"
+	echo
+	echo "| Service | p50 | p90 | max | failed | goal |"
+	echo "|---|---|---|---|---|---|"
+	for mode in busy idle; do
+		port=$((30000 + RANDOM % 20000))
+		if [ "$mode" = busy ]; then
+			"$gosvc" -addr "127.0.0.1:$port" -busy 2 >/dev/null 2>&1 &
+		else
+			"$gosvc" -addr "127.0.0.1:$port" -tick 100ms >/dev/null 2>&1 &
+		fi
+		pid=$!
+		sleep 0.5
+		side=
+		if [ "$mode" = busy ]; then
+			(while :; do curl -s -o /dev/null "http://127.0.0.1:$port/cpu"; done) &
+			side=$!
+		fi
+		read -r p50 p90 max fails < <(gocall_times "$pid")
+		[ -n "$side" ] && { kill "$side"; wait "$side" 2>/dev/null; }
+		kill "$pid"
+		wait "$pid" 2>/dev/null
+		if [ "$mode" = busy ]; then
+			echo "| busy (2 churning goroutines + requests) | $p50 | $p90 | $max | $fails |" \
+				"p50 <= 50 ms: $(goal "$p50" 50) |"
+		else
+			echo "| idle (100 ms ticker only) | $p50 | $p90 | $max | $fails |" \
+				"max <= 1000 ms: $(goal "$max" 1000) |"
+		fi
+	done
+else
+	echo "bench: $gocall or $gosvc is missing: GOMAXPROCS rows skipped" >&2
+fi
+# (h) ptrace helpers on a 50-thread process (bench/bench_ptrace.c): attach +
+# inject mmap(4 MiB, MAP_POPULATE) + munmap + detach on an idle thread, and
+# the stop latency of a freeze (seize + interrupt of a thread spinning in
+# user code until it is stopped). p50 and max over 20 rounds.
+bp=$build/bench/bench_ptrace
+echo
+echo "### ptrace: inject and freeze costs"
+echo
+if [ -x "$bp" ]; then
+	"$bp" 20
+else
+	echo "bench: $bp is missing: ptrace rows skipped" >&2
+fi
+
 if [ -s "$tmp/err" ]; then
 	echo >&2
 	echo "bench: messages from the runs:" >&2

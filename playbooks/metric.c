@@ -46,6 +46,11 @@ static const struct metric_info metrics[METRIC_ID_MAX] = {
 	VITAL("runqueue.wait_rate", METRIC_RUNQUEUE_WAIT_RATE, FRACTION),
 	{ "target.alive", METRIC_TARGET_ALIVE, METRIC_UNIT_BOOL,
 	  METRIC_SRC_TARGET },
+	VITAL("cpu_delay.total", METRIC_CPU_DELAY_TOTAL, DURATION),
+	VITAL("blkio_delay.total", METRIC_BLKIO_DELAY_TOTAL, DURATION),
+	VITAL("swapin_delay.total", METRIC_SWAPIN_DELAY_TOTAL, DURATION),
+	VITAL("reclaim_delay.total", METRIC_RECLAIM_DELAY_TOTAL, DURATION),
+	VITAL("thrashing_delay.total", METRIC_THRASHING_DELAY_TOTAL, DURATION),
 };
 
 static const struct {

@@ -6,8 +6,9 @@ set -euo pipefail
 
 pkgs=(build-essential cmake pkg-config
       libseccomp-dev libyaml-dev libcurl4-openssl-dev libjansson-dev libelf-dev
-      check libsubunit-dev golang-go jq curl procps iproute2 strace)
-[ "${1:-}" = "--bench" ] && pkgs+=(wrk)
+      check libsubunit-dev golang-go jq curl procps iproute2 strace
+      libnl-3-dev libnl-genl-3-dev chromium)
+[ "${1:-}" = "--bench" ] && pkgs+=(wrk fiu-utils)
 
 missing=()
 for p in "${pkgs[@]}"; do

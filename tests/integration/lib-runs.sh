@@ -69,11 +69,14 @@ it_port_in_use() {
 }
 
 # it_free_port: a TCP port nobody listens on, picked at random so tests run
-# side by side do not collide.
+# side by side do not collide, and below the kernel's ephemeral range, so
+# no client socket of the run can take it between the pick and the bind.
 it_free_port() {
-	local p
+	local p lo
+	read -r lo _ </proc/sys/net/ipv4/ip_local_port_range
+	[ "$lo" -gt 12000 ] || lo=32768
 	for _ in $(seq 50); do
-		p=$((20000 + RANDOM % 30000))
+		p=$((10000 + RANDOM % (lo - 10000)))
 		if ! it_port_in_use "$p"; then
 			echo "$p"
 			return 0

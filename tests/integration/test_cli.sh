@@ -97,12 +97,16 @@ expect_rc "no command" 2 && expect_one_line "no command" || true
 run_fg badcmd frobnicate
 expect_rc "unknown command" 2 && expect_one_line "unknown command" || true
 
-for cmd in inject inspect recover; do
-	run_fg "na-$cmd" "$cmd" --pid 1
-	expect_rc "$cmd" 2 && expect_one_line "$cmd" || true
-	grep -qx "faultgate: '$cmd' is not available in this version yet" "$err" ||
-		fail "$cmd: unexpected message '$(cat "$err")'"
-done
+run_fg inject-nokind inject --pid 1
+expect_rc "inject without KIND" 2 && expect_one_line "inject without KIND" || true
+grep -q "missing the fault KIND" "$err" || fail "inject without KIND: '$(cat "$err")'"
+run_fg inject-nopid inject pin-threads cpus=0
+expect_rc "inject without --pid" 2 && expect_one_line "inject without --pid" || true
+run_fg inject-badparam inject pin-threads --pid 1 cpus
+expect_rc "inject with a bad parameter" 2 && expect_one_line "inject bad parameter" || true
+grep -q "'cpus': parameters are KEY=VALUE" "$err" || fail "inject bad parameter: '$(cat "$err")'"
+run_fg recover-extra recover extra
+expect_rc "recover with an argument" 2 && expect_one_line "recover with an argument" || true
 
 run_fg missing check "$tmp/no-such-playbook.yaml"
 expect_rc "missing playbook" 2 && expect_one_line "missing playbook" || true
@@ -216,7 +220,13 @@ run_fg never run "$tmp/never.yaml" --no-progress --quiet
 if expect_rc "target never ready" 2; then
 	grep -q "still-booting-marker" "$err" ||
 		fail "target never ready: its last output line is not shown"
-	[ -e "$out_dir/report.json" ] && fail "target never ready: a report was written"
+	# CI still gets a report saying why: verdict error, the reason.
+	[ "$(jq -r .verdict "$out_dir/report.json" 2>/dev/null)" = error ] ||
+		fail "target never ready: no report.json with verdict error"
+	jq -r .verdict_reason "$out_dir/report.json" | grep -q "not ready" ||
+		fail "target never ready: the report does not say why"
+	grep -q 'name="faultgate.run"' "$out_dir/junit.xml" ||
+		fail "target never ready: junit.xml has no failing faultgate.run case"
 fi
 pgrep -f "^sleep 30$" >/dev/null && fail "target never ready: the target was left running"
 

@@ -409,10 +409,19 @@ START_TEST(fault_backend_built)
 					   FAULT_BACKEND_SECCOMP, false));
 	ck_assert(fault_backend_available(FAULT_GOMAXPROCS, FAULT_BACKEND_ENV,
 					  true));
-	ck_assert(!fault_backend_available(FAULT_SLOW_IO, FAULT_BACKEND_PTRACE,
-					   false));
+	/* Running processes: ptrace and affinity only. */
+	ck_assert(fault_backend_available(FAULT_SLOW_IO, FAULT_BACKEND_PTRACE,
+					  false));
+	ck_assert(fault_backend_available(FAULT_FREEZE_THREAD,
+					  FAULT_BACKEND_PTRACE, false));
+	ck_assert(fault_backend_available(FAULT_PIN_THREADS,
+					  FAULT_BACKEND_AFFINITY, false));
+	ck_assert(fault_backend_available(FAULT_MEM_LEAK,
+					  FAULT_BACKEND_PRELOAD, true));
 	ck_assert(!fault_backend_available(FAULT_MEM_LEAK,
-					   FAULT_BACKEND_PRELOAD, true));
+					   FAULT_BACKEND_PRELOAD, false));
+	ck_assert(!fault_backend_available(FAULT_CGO_BLOCK,
+					   FAULT_BACKEND_PRELOAD, false));
 	ck_assert(
 		fault_backend_possible(FAULT_PIN_THREADS, FAULT_BACKEND_AUTO));
 	ck_assert(

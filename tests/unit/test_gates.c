@@ -34,6 +34,7 @@ static void record_n(struct fg_hist *h, unsigned n, double ms)
 static void set_load(int p, uint64_t requests, uint64_t errors, double seconds)
 {
 	R.load[p].requests = requests;
+	R.load[p].served = requests;	/* every answer arrived in the phase */
 	R.load[p].errors = errors;
 	R.load[p].seconds = seconds;
 }

@@ -40,6 +40,7 @@ static void build_load(void)
 		hist_init(&R.load[p].latency);
 	for (p = 0; p < PHASE_MAX; p++) {
 		R.load[p].requests = 100;
+		R.load[p].served = 100;
 		R.load[p].errors = p == PHASE_FAULT ? 10 : 0;
 		R.load[p].seconds = 10;
 		for (i = 0; i < 100; i++)
@@ -48,6 +49,7 @@ static void build_load(void)
 		hist_merge(&R.load[PHASE_ALL].latency, &R.load[p].latency);
 	}
 	R.load[PHASE_ALL].requests = 300;
+	R.load[PHASE_ALL].served = 300;
 	R.load[PHASE_ALL].errors = 10;
 	R.load[PHASE_ALL].seconds = 30;
 }

@@ -161,7 +161,7 @@ int main(int argc, char **argv)
 			data_file = optarg;
 			break;
 		case 'w':
-			workers = atoi(optarg);
+			workers = (int)strtol(optarg, NULL, 10);
 			break;
 		default:
 			fprintf(stderr, "usage: csvc [-a HOST:PORT] [-f FILE] [-w WORKERS]\n");
