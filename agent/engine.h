@@ -8,6 +8,7 @@
 #ifndef FG_ENGINE_H
 #define FG_ENGINE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -35,6 +36,11 @@ struct engine_ops {
 	const char *name;
 	enum fault_backend backend;
 	unsigned kinds;			/* 1u << enum fault_kind served; 0 = all */
+	/* Kinds served by another backend that this engine also helps with
+	 * when can_assist() says it can (the shim pins the threads a target
+	 * creates during a pin-threads window); its counters then add. */
+	unsigned assist_kinds;
+	bool (*can_assist)(const struct run_ctx *c);
 	int (*prepare)(struct run_ctx *c, void **ret_state);
 	int (*launched)(void *state, struct run_ctx *c);
 	int (*start)(void *state, struct run_ctx *c);
@@ -56,6 +62,13 @@ int run_ctx_add_env(struct run_ctx *c, const char *key, const char *value);
 static inline int run_ctx_uses(const struct run_ctx *c, size_t i, enum fault_backend backend)
 {
 	return c->prep->faults[i].backend == backend;
+}
+
+/** engine_assists() - whether engine @e helps with fault @i (see assist_kinds). */
+static inline int engine_assists(const struct engine_ops *e, const struct run_ctx *c, size_t i)
+{
+	return (e->assist_kinds & (1u << c->pb->faults[i].kind)) && e->can_assist &&
+	       e->can_assist(c);
 }
 
 /** engine_serves() - whether engine @e serves fault @i of the run. */

@@ -170,7 +170,8 @@ static int preload_prepare(struct run_ctx *c, void **ret_state)
 	int r;
 
 	for (size_t i = 0; i < c->pb->n_faults; i++)
-		n += engine_serves(&engine_preload, c, i);
+		n += engine_serves(&engine_preload, c, i) ||
+		     engine_assists(&engine_preload, c, i);
 	*ret_state = NULL;
 	if (!n)
 		return 0;
@@ -188,7 +189,8 @@ static int preload_prepare(struct run_ctx *c, void **ret_state)
 	for (size_t i = 0, s = 0; i < c->pb->n_faults; i++) {
 		if (i < FG_CTL_MAX_FAULTS)
 			e->slot_of[i] = -1;
-		if (!engine_serves(&engine_preload, c, i))
+		if (!engine_serves(&engine_preload, c, i) &&
+		    !engine_assists(&engine_preload, c, i))
 			continue;
 		slot_fill(&e->ctl->faults[s], &c->pb->faults[i], i);
 		e->slot_of[i] = (int)s;
@@ -254,6 +256,11 @@ static void preload_counters(void *state, size_t i, struct fault_result *ret)
 	if (!e || !e->ctl || i >= e->n_faults || i >= FG_CTL_MAX_FAULTS || e->slot_of[i] < 0)
 		return;
 	s = &e->ctl->faults[e->slot_of[i]];
+	if (s->kind == FAULT_PIN_THREADS) {
+		/* Helping the affinity engine: threads the hook pinned. */
+		ret->threads_pinned += atomic_load(&s->threads_pinned);
+		return;
+	}
 	ret->seen = atomic_load(&s->seen);
 	ret->delayed = atomic_load(&s->delayed);
 	ret->failed = atomic_load(&s->failed);
@@ -281,10 +288,21 @@ static void preload_free(void *state)
 	free(e);
 }
 
+/* The shim can pin the threads a launched, dynamically linked target
+ * creates during a pin-threads window, at creation, before they run. */
+static bool preload_can_assist(const struct run_ctx *c)
+{
+	const struct target_facts *f = &c->prep->facts;
+
+	return f->launched && !(f->known && f->is_static);
+}
+
 const struct engine_ops engine_preload = {
 	.name = "preload",
 	.backend = FAULT_BACKEND_PRELOAD,
 	.kinds = PRELOAD_KINDS,
+	.assist_kinds = 1u << FAULT_PIN_THREADS,
+	.can_assist = preload_can_assist,
 	.prepare = preload_prepare,
 	.tick = preload_tick,
 	.disarm = preload_disarm,

@@ -190,7 +190,7 @@ static int mkdir_p(const char *path)
 static bool engine_needed(const struct runner *r, const struct engine_ops *e)
 {
 	for (size_t i = 0; i < r->pb->n_faults; i++)
-		if (engine_serves(e, &r->ctx, i))
+		if (engine_serves(e, &r->ctx, i) || engine_assists(e, &r->ctx, i))
 			return true;
 	return false;
 }
@@ -820,6 +820,11 @@ static void fill_faults(struct runner *r)
 		fr->gomaxprocs_after = -1;
 		if (e >= 0 && engines[e]->counters)
 			engines[e]->counters(r->engine_state[e], i, fr);
+		/* Engines that helped add their counts. */
+		FOR_ENGINES(r, k)
+			if ((int)k != e && engines[k]->counters &&
+			    engine_assists(engines[k], &r->ctx, i))
+				engines[k]->counters(r->engine_state[k], i, fr);
 	}
 }
 
