@@ -41,6 +41,9 @@ static const char *auto_reason(const struct fault_spec *f,
 	case FAULT_BACKEND_PTRACE:
 		if (f->kind == FAULT_FREEZE_THREAD)
 			return "only ptrace can stop a single thread";
+		if (f->kind == FAULT_GOMAXPROCS)
+			return "live call of runtime.GOMAXPROCS through the "
+			       "runtime's debugger call protocol";
 		return facts->launched
 			   ? "static binary: injected through ptrace"
 			   : "running process: ptrace inside the window only";
