@@ -391,6 +391,53 @@ else
 	echo "bench: $bp is missing: ptrace rows skipped" >&2
 fi
 
+# (j) ptrace slow-io inside the window, on a process already running: the
+# loop's 1-byte reads of /dev/zero are traced but not faulted (the fault
+# names writes), which is what every syscall of the target pays while a
+# ptrace slow-io window is open. Beside strace -p with an inject rule on
+# writes: strace cannot use seccomp on a process it attaches to either.
+echo
+echo "### ptrace slow-io window on a running process, beside strace -p"
+echo
+loop=$build/victims/syscall_loop
+fg=$build/bin/faultgate
+if [ -x "$loop" ] && [ -x "$fg" ] && command -v strace >/dev/null; then
+	pt_run() {	# pt_run LABEL CMD...: ns per read while CMD traces the loop
+		local p t
+		"$loop" -s 1500 -r 3 zero 100000 >"$tmp/pt.out" &
+		p=$!
+		sleep 0.3
+		"$@" "$p" >>"$tmp/err" 2>&1 &
+		t=$!
+		wait "$p"
+		kill -INT "$t" 2>/dev/null
+		wait "$t" 2>/dev/null
+		awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^best_ns=/) { sub(/best_ns=/, "", $i); print $i } }' \
+			"$tmp/pt.out"
+	}
+	fg_inject() {
+		(cd "$tmp" && timeout 60 "$fg" inject slow-io --pid "$1" syscalls=write \
+			fds=sockets delay=10ms --for 30s)
+	}
+	st_inject() {
+		timeout 60 strace -q -p "$1" -e trace=write \
+			-e inject=write:delay_enter=10000 -o /dev/null
+	}
+	plain() { :; }
+	base=$(pt_run plain)
+	ours=$(pt_run fg_inject)
+	theirs=$(pt_run st_inject)
+	echo "| Case | ns per read | extra | ratio to strace |"
+	echo "|---|---|---|---|"
+	echo "| no tracer | $base | | |"
+	awk -v b="$base" -v o="$ours" -v t="$theirs" 'BEGIN {
+		printf "| faultgate slow-io window (ptrace), reads not faulted | %d | %d | %.2f |\n",
+			o, o - b, ((t - b) > 0 ? (o - b) / (t - b) : 0)
+		printf "| strace -p -e inject=write:delay_enter | %d | %d | |\n", t, t - b }'
+else
+	echo "bench: syscall_loop, faultgate or strace missing: ptrace window rows skipped" >&2
+fi
+
 if [ -s "$tmp/err" ]; then
 	echo >&2
 	echo "bench: messages from the runs:" >&2

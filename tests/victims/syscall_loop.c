@@ -11,7 +11,8 @@
  *	delay fault this is the achieved delay per call.
  *
  * -H holds after printing until SIGTERM or SIGINT, so the loop can be the
- * target of a playbook, whose baseline must not see it exit. */
+ * target of a playbook, whose baseline must not see it exit. -s MS waits
+ * before the loop, so a tracer can attach to a process already running. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -161,19 +162,19 @@ static int run_file(const char *path, long n, long gap_us)
 
 static void usage(FILE *f)
 {
-	fputs("usage: syscall_loop [-r REPS] [-c CPU] [-H] zero N\n"
-	      "       syscall_loop [-c CPU] [-g GAP_US] [-H] file PATH N\n",
+	fputs("usage: syscall_loop [-r REPS] [-c CPU] [-s MS] [-H] zero N\n"
+	      "       syscall_loop [-c CPU] [-g GAP_US] [-s MS] [-H] file PATH N\n",
 	      f);
 }
 
 int main(int argc, char **argv)
 {
-	long reps = 5, cpu = -1, gap_us = 0, n;
+	long reps = 5, cpu = -1, gap_us = 0, start_ms = 0, n;
 	struct sigaction sa = {.sa_handler = on_stop};
 	bool hold = false;
 	int opt, r;
 
-	while ((opt = getopt(argc, argv, "r:c:g:Hh")) != -1) {
+	while ((opt = getopt(argc, argv, "r:c:g:s:Hh")) != -1) {
 		switch (opt) {
 		case 'r':
 			r = parse_long(optarg, 1, 1000, &reps);
@@ -183,6 +184,9 @@ int main(int argc, char **argv)
 			break;
 		case 'g':
 			r = parse_long(optarg, 0, 10000000, &gap_us);
+			break;
+		case 's':
+			r = parse_long(optarg, 0, 600000, &start_ms);
 			break;
 		case 'H':
 			hold = true;
@@ -213,6 +217,11 @@ int main(int argc, char **argv)
 			fprintf(stderr, "syscall_loop: cpu %ld: %s\n", cpu, strerror(errno));
 	}
 
+	if (start_ms) {
+		struct timespec ts = { start_ms / 1000, (start_ms % 1000) * 1000000 };
+
+		nanosleep(&ts, NULL);
+	}
 	if (argc == 2 && !strcmp(argv[0], "zero") && parse_long(argv[1], 1, 1000000000, &n) == 0) {
 		r = run_zero(n, reps);
 	} else if (argc == 3 && !strcmp(argv[0], "file") &&
