@@ -456,11 +456,14 @@ static int revert_affinity(const struct parsed *p, const struct entry *e)
 	return 0;
 }
 
-/* Whether [addr, addr+len) of @pid starts a mapping we could have made:
- * anonymous, beginning at @addr. A region the target unmapped itself, or
- * that now holds something else, is left alone. */
-static bool mapping_present(pid_t pid, unsigned long long addr)
+/* Whether [addr, addr+len) of @pid is still wholly anonymous memory, as we
+ * mapped it. The kernel merges adjacent anonymous mappings into one, so the
+ * range may lie inside a larger mapping or span several. A range the target
+ * unmapped itself, even in part, or that now holds a file, is left alone. */
+static bool mapping_present(pid_t pid, unsigned long long addr, unsigned long long len)
 {
+	unsigned long long covered = addr;
+
 	char path[64], line[512];
 	fg_autofclose FILE *f = NULL;
 
@@ -476,8 +479,13 @@ static bool mapping_present(pid_t pid, unsigned long long addr)
 		if (sscanf(line, "%llx-%llx %7s %llx %15s %llu %n", &from, &to, perms, &off, dev,
 			   &inode, &n) < 6)
 			continue;
-		if (from == addr)
-			return inode == 0 && (line[n] == '\0' || line[n] == '\n');
+		if (to <= covered || from > covered)
+			continue;	/* /proc/PID/maps is sorted by address */
+		if (inode != 0 || (line[n] != '\0' && line[n] != '\n'))
+			return false;
+		covered = to;
+		if (covered >= addr + len)
+			return true;
 	}
 	return false;
 }
@@ -491,7 +499,7 @@ static int revert_mmap(const struct parsed *p, const struct entry *e)
 	if (arg_ull(e->args, "pid", &pid) < 0 || arg_ull(e->args, "addr", &addr) < 0 ||
 	    arg_ull(e->args, "len", &len) < 0)
 		return -EINVAL;
-	if (!same_process(p, (pid_t)pid) || !mapping_present((pid_t)pid, addr))
+	if (!same_process(p, (pid_t)pid) || !mapping_present((pid_t)pid, addr, len))
 		return 0;
 	r = tracee_seize_stop((pid_t)pid, SEIZE_TIMEOUT_NS, &sig);
 	if (r == -ESRCH)
