@@ -23,6 +23,7 @@
 
 #include "gocall.h"
 #include "goruntime.h"
+#include "units.h"
 
 #define NS_PER_MS 1000000LL
 #define NS_PER_S 1000000000LL
@@ -84,14 +85,6 @@ struct tracer {
 	pid_t only_tid;			/* candidate must be this thread, if set */
 	struct gocall_result *res;
 };
-
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * NS_PER_S + ts.tv_nsec;
-}
 
 static const char *const denied_prefixes[] = {
 	"runtime.", "runtime/", "internal/runtime/", "syscall.", "internal/syscall/",
@@ -449,7 +442,7 @@ static void on_protocol(struct tracer *tr, pid_t tid, int code, struct user_regs
 
 	switch (code) {
 	case PROTO_CALL:
-		if (tr->aborted || now_ns() > tr->p->deadline) {
+		if (tr->aborted || fg_now_ns() > tr->p->deadline) {
 			tr->aborted = true;
 			break;	/* the stub then returns through 1 and 16 */
 		}
@@ -556,10 +549,10 @@ static pid_t sample_round(struct tracer *tr, struct user_regs_struct *r)
 /* Serve stops for @ms milliseconds; earlier when a trigger was hit. */
 static int pump_for(struct tracer *tr, int ms)
 {
-	int64_t end = now_ns() + ms * NS_PER_MS;
+	int64_t end = fg_now_ns() + ms * NS_PER_MS;
 
-	while (now_ns() < end && !tr->trigger_hit) {
-		int left = (int)((end - now_ns()) / NS_PER_MS);
+	while (fg_now_ns() < end && !tr->trigger_hit) {
+		int left = (int)((end - fg_now_ns()) / NS_PER_MS);
 
 		if (pump(tr, left > 0 ? left : 1) < 0)
 			return -ESRCH;
@@ -574,7 +567,7 @@ static pid_t find_candidate(struct tracer *tr, struct user_regs_struct *r, int64
 	int pause = 1;
 	pid_t tid;
 
-	while (now_ns() < until) {
+	while (fg_now_ns() < until) {
 		tid = sample_round(tr, r);
 		if (tid)
 			return tid;
@@ -706,7 +699,7 @@ static int serve_call(struct tracer *tr, int64_t give_up)
 	while (!tr->done) {
 		if (pump(tr, 5) < 0)
 			return -ESRCH;
-		if (now_ns() > give_up && tr->redirected && !tr->done)
+		if (fg_now_ns() > give_up && tr->redirected && !tr->done)
 			return -ETIMEDOUT;
 	}
 	return 0;
@@ -715,7 +708,7 @@ static int serve_call(struct tracer *tr, int64_t give_up)
 static int tracer_run(struct tracer *tr, int out_fd)
 {
 	struct gocall_result *res = tr->res;
-	int64_t t0 = now_ns();
+	int64_t t0 = fg_now_ns();
 	struct user_regs_struct r;
 	bool reported = false;
 	int e;
@@ -762,7 +755,7 @@ static int tracer_run(struct tracer *tr, int out_fd)
 				 "(a stop-the-world that cannot finish?); the tracer stays "
 				 "until it does",
 				 tr->p->n);
-			res->elapsed_ns = now_ns() - t0;
+			res->elapsed_ns = fg_now_ns() - t0;
 			(void)!write(out_fd, res, sizeof(*res));
 			reported = true;
 			e = serve_call(tr, INT64_MAX);
@@ -793,7 +786,7 @@ static int tracer_run(struct tracer *tr, int out_fd)
 		e = -EPROTO;
 out_detach:
 	detach_all(tr);
-	res->elapsed_ns = now_ns() - t0;
+	res->elapsed_ns = fg_now_ns() - t0;
 	res->error = e;
 	if (!reported || e == 0)
 		(void)!write(out_fd, res, sizeof(*res));
@@ -920,7 +913,7 @@ static int plan_call(struct goruntime *rt, int n, int64_t timeout_ns, struct pla
 		.go_minor = g->go_minor,
 		.status_off = rt->status_off,
 		.sched_bp_off = g->go_minor >= 25 ? 0x60 : 0x68,
-		.deadline = now_ns() + timeout_ns,
+		.deadline = fg_now_ns() + timeout_ns,
 		.elf = g,
 		.bias = rt->bias,
 		.fn_v2 = v2->entry + rt->bias,

@@ -26,6 +26,7 @@
 #include "launcher.h"
 #include "notify.h"
 #include "target.h"
+#include "units.h"
 
 /* Shared between the launcher and the target until the target's exec. */
 struct handoff {
@@ -58,14 +59,6 @@ struct keeper_args {
 };
 
 static struct keeper_args keeper_args;
-
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 static void send_msg(int sock, uint32_t type, int32_t value, int64_t arg, int fd)
 {
@@ -235,7 +228,7 @@ static void *keeper_loop(void *arg)
 
 static void begin_stop(struct launcher *l, int64_t grace_ns)
 {
-	int64_t at = now_ns() + (grace_ns > 0 ? grace_ns : 0);
+	int64_t at = fg_now_ns() + (grace_ns > 0 ? grace_ns : 0);
 
 	if (!l->stopping) {
 		l->stopping = true;
@@ -326,7 +319,7 @@ static void run_loop(struct launcher *l)
 		int timeout = -1, status;
 
 		if (l->kill_at_ns) {
-			int64_t left = l->kill_at_ns - now_ns();
+			int64_t left = l->kill_at_ns - fg_now_ns();
 
 			timeout = left <= 0 ? 0 : (int)((left + 999999) / 1000000);
 		}
@@ -338,7 +331,7 @@ static void run_loop(struct launcher *l)
 			handle_runner_msg(l);
 		if (pfd[2].revents)
 			become_keeper(l);
-		if (l->kill_at_ns && now_ns() >= l->kill_at_ns) {
+		if (l->kill_at_ns && fg_now_ns() >= l->kill_at_ns) {
 			kill(l->child, SIGKILL);
 			l->killed = true;
 			l->kill_at_ns = 0;

@@ -25,6 +25,7 @@
 #include "cleanup.h"
 #include "load.h"
 #include "log.h"
+#include "units.h"
 
 #define NS_PER_S 1000000000LL
 #define NS_PER_MS 1000000LL
@@ -82,14 +83,6 @@ struct load {
 	struct load_stats **slots;
 	size_t n_slots, cap_slots;
 };
-
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * NS_PER_S + ts.tv_nsec;
-}
 
 /* Milliseconds to wait for @ns, rounded up so a wake-up is never early. */
 static int wait_ms(int64_t ns)
@@ -336,7 +329,7 @@ static int http_collect(struct load *l)
 		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &priv);
 		req = priv;
 		curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &status);
-		record(l, req->intended_ns, now_ns(),
+		record(l, req->intended_ns, fg_now_ns(),
 		       http_outcome(l, msg->data.result, status));
 		curl_multi_remove_handle(l->multi, req->easy);
 		req->next_free = l->free_requests;
@@ -376,7 +369,7 @@ static void *http_main(void *arg)
 	int in_flight = 0;
 
 	for (;;) {
-		int64_t now = now_ns(), stop = stop_ns(l), due, wait;
+		int64_t now = fg_now_ns(), stop = stop_ns(l), due, wait;
 		int running, r;
 
 		/* Send everything that is due, oldest first, up to the cap;
@@ -430,7 +423,7 @@ static void command_wait(struct load *l, int64_t due_ns)
 	struct pollfd pfd = { .fd = l->wake_fd, .events = POLLIN };
 
 	for (;;) {
-		int64_t now = now_ns();
+		int64_t now = fg_now_ns();
 		uint64_t v;
 
 		if (now >= due_ns || due_ns >= stop_ns(l))
@@ -487,7 +480,7 @@ static void command_run(struct load *l, int64_t due_ns)
 	r = spawn_probe(l, &pid);
 	if (r < 0) {
 		(void)log_debug_errno(r, "cannot run probe '%s'", l->argv[0]);
-		record(l, due_ns, now_ns(), LOAD_ERR_OTHER);
+		record(l, due_ns, fg_now_ns(), LOAD_ERR_OTHER);
 		return;
 	}
 	/* The child cannot be reaped before we wait for it, so its pid is
@@ -497,13 +490,13 @@ static void command_run(struct load *l, int64_t due_ns)
 		(void)log_debug_errno(-errno, "pidfd_open %d", (int)pid);
 		kill(-pid, SIGKILL);
 		waitpid(pid, NULL, 0);
-		record(l, due_ns, now_ns(), LOAD_ERR_OTHER);
+		record(l, due_ns, fg_now_ns(), LOAD_ERR_OTHER);
 		return;
 	}
-	deadline = now_ns() + l->timeout_ns;
+	deadline = fg_now_ns() + l->timeout_ns;
 	for (;;) {
 		struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
-		int64_t now = now_ns();
+		int64_t now = fg_now_ns();
 
 		if (now >= deadline) {
 			log_debug("probe %d timed out, killing it", (int)pid);
@@ -526,7 +519,7 @@ static void command_run(struct load *l, int64_t due_ns)
 		outcome = LOAD_OK;
 	else if (r == 0)
 		outcome = LOAD_ERR_STATUS;
-	record(l, due_ns, now_ns(), outcome);
+	record(l, due_ns, fg_now_ns(), outcome);
 }
 
 static void *command_main(void *arg)
@@ -541,7 +534,7 @@ static void *command_main(void *arg)
 		command_wait(l, due);
 		if (due >= stop_ns(l))
 			break;
-		now = now_ns();
+		now = fg_now_ns();
 		if (drain_expired(l, now)) {
 			for (; due < stop_ns(l) && due <= now; due += l->every_ns)
 				record(l, due, now, LOAD_ERR_TIMEOUT);
@@ -752,7 +745,7 @@ static double phase_seconds(const struct load *l, int p, int64_t end_rel)
 
 void load_stop(struct load *l, int64_t end_ns)
 {
-	int64_t now = now_ns(), end_rel;
+	int64_t now = fg_now_ns(), end_rel;
 	uint64_t one = 1;
 
 	if (!l || l->joined)
@@ -804,7 +797,7 @@ void load_window_stats(struct load *l, int64_t from_ns, int64_t to_ns, struct lo
 	/* The length is that of the whole slots taken, but only the part of
 	 * them already past (and before the end), so that a rate over a
 	 * window ending now is not diluted by the rest of this second. */
-	end_rel = now_ns() - l->t0_ns;
+	end_rel = fg_now_ns() - l->t0_ns;
 	if (stop_ns(l) - l->t0_ns < end_rel)
 		end_rel = stop_ns(l) - l->t0_ns;
 	span_end = (int64_t)hi * NS_PER_S;
@@ -843,7 +836,7 @@ struct load *load_free(struct load *l)
 {
 	if (!l)
 		return NULL;
-	load_stop(l, now_ns());
+	load_stop(l, fg_now_ns());
 	if (l->requests) {
 		for (int i = 0; i < l->connections; i++)
 			if (l->requests[i].easy)

@@ -30,6 +30,7 @@
 #include "log.h"
 #include "notify.h"
 #include "notify_private.h"
+#include "units.h"
 
 /* Kernel 6.6; the Debian uapi header lacks both. */
 #ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
@@ -59,14 +60,6 @@ void notify_shared_free(struct notify_shared *s)
 {
 	if (s)
 		munmap(s, sizeof(*s));
-}
-
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 /* Answer @id. Return: 0; -ENOENT when the syscall was withdrawn or its task
@@ -331,7 +324,7 @@ static void answer_held(struct notify *n, const struct held *h)
 
 static void answer_due(struct notify *n, bool all)
 {
-	int64_t now = now_ns();
+	int64_t now = fg_now_ns();
 
 	while (n->heap_len && (all || n->heap[0].due_ns <= now)) {
 		struct held h = heap_pop(n);
@@ -488,7 +481,7 @@ static int hold(struct notify *n, uint64_t id, int64_t delay)
 	if (slot < 0)
 		return respond(n->listener, id, 0);
 	h.slot = (unsigned)slot;
-	h.due_ns = now_ns() + delay;
+	h.due_ns = fg_now_ns() + delay;
 	if (heap_push(n, &h) < 0) {
 		answer_held(n, &h);
 		return -ENOMEM;
@@ -514,7 +507,7 @@ static int decide(struct notify *n, const struct seccomp_notif *req)
 
 	if (!family || atomic_load(&n->disarmed))
 		return respond(n->listener, req->id, 0);
-	t = now_ns() - n->start_ns;
+	t = fg_now_ns() - n->start_ns;
 	for (i = 0; i < n->n && i < FAULT_MAX_LIST; i++) {
 		const struct fault_spec *f = &n->faults[i];
 

@@ -26,6 +26,7 @@
 #include "sampler.h"
 #include "goruntime.h"
 #include "taskstats.h"
+#include "units.h"
 
 #define NS_PER_S 1000000000LL
 #define NS_PER_MS 1000000LL
@@ -87,14 +88,6 @@ struct sampler {
 	 * main thread only, so every thread's deltas are added up here. */
 	uint64_t ctx_vol_total, ctx_nonvol_total;
 };
-
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * NS_PER_S + ts.tv_nsec;
-}
 
 static bool gone_errno(int e)
 {
@@ -640,7 +633,7 @@ static int sample_once(struct sampler *s, struct vital_sample *v)
 	memset(v, 0, sizeof(*v));
 	v->goroutines = -1;
 	v->gomaxprocs = -1;
-	v->t_ns = now_ns() - s->t0_ns;
+	v->t_ns = fg_now_ns() - s->t0_ns;
 	r = read_status(s, v);
 	if (r < 0)
 		return r;
@@ -700,7 +693,7 @@ static void *sampler_main(void *arg)
 {
 	struct sampler *s = arg;
 	struct pollfd pfd = { .fd = s->wake_fd, .events = POLLIN };
-	int64_t next = now_ns();
+	int64_t next = fg_now_ns();
 
 	for (;;) {
 		struct vital_sample v;
@@ -722,7 +715,7 @@ static void *sampler_main(void *arg)
 
 		/* Keep the cadence; after a long stall skip the missed ticks
 		 * rather than sampling in a burst. */
-		now = now_ns();
+		now = fg_now_ns();
 		next += s->interval_ns;
 		if (next <= now)
 			next = now + s->interval_ns;

@@ -27,6 +27,7 @@
 #include "log.h"
 #include "notify.h"
 #include "target.h"
+#include "units.h"
 
 #define READY_POLL_NS (50 * 1000000LL)
 #define DEFAULT_READY_TIMEOUT_NS (10 * 1000000000LL)
@@ -65,14 +66,6 @@ struct target {
 	int cancel_fd;		/* readable = stop waiting for readiness; -1 none */
 	int64_t exit_ns;	/* CLOCK_MONOTONIC of the exit; 0 unknown */
 };
-
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 static void sleep_ns(int64_t ns)
 {
@@ -310,7 +303,7 @@ static int poll_attached(struct target *t)
 	if (poll(&pfd, 1, 0) <= 0)
 		return 0;
 	t->exited = true;
-	t->exit_ns = now_ns();
+	t->exit_ns = fg_now_ns();
 	attached_exit_status(t);
 	return 1;
 }
@@ -348,7 +341,7 @@ static int handle_msg(struct target *t, bool nonblock)
 	if (m.type == LAUNCH_MSG_EXIT) {
 		t->exited = true;
 		t->status = m.value;
-		t->exit_ns = m.arg > 0 ? m.arg : now_ns();
+		t->exit_ns = m.arg > 0 ? m.arg : fg_now_ns();
 		reap_launcher(t);
 		return 1;
 	}
@@ -389,7 +382,7 @@ const char *target_describe_exit(int status, char *buf, size_t size)
 int target_stop(struct target *t, int64_t grace_ns)
 {
 	struct launch_msg m = { .type = LAUNCH_MSG_STOP, .arg = grace_ns };
-	int64_t deadline = now_ns() + (grace_ns > 0 ? grace_ns : 0) +
+	int64_t deadline = fg_now_ns() + (grace_ns > 0 ? grace_ns : 0) +
 			   STOP_SLACK_MS * 1000000LL;
 
 	if (t->exited || t->lost || t->attached) {
@@ -402,7 +395,7 @@ int target_stop(struct target *t, int64_t grace_ns)
 	}
 	while (!t->exited && !t->lost) {
 		struct pollfd pfd = { .fd = t->sock, .events = POLLIN };
-		int64_t left = deadline - now_ns();
+		int64_t left = deadline - fg_now_ns();
 
 		if (left <= 0) {
 			launcher_lost(t);
@@ -480,11 +473,11 @@ static int probe(struct target *t, const struct ready_spec *spec, int64_t start,
 	case READY_NONE:
 		return 0;
 	case READY_AFTER:
-		return now_ns() - start >= spec->after_ns ? 0 : -EAGAIN;
+		return fg_now_ns() - start >= spec->after_ns ? 0 : -EAGAIN;
 	case READY_TCP:
 		return probe_tcp(spec->tcp_host, spec->tcp_port);
 	case READY_HTTP:
-		return probe_http(t, spec->http_url, deadline - now_ns());
+		return probe_http(t, spec->http_url, deadline - fg_now_ns());
 	case READY_KIND_MAX:
 	default:
 		return -EINVAL;
@@ -518,7 +511,7 @@ static bool wait_cancel(struct target *t, int64_t ns)
 
 int target_wait_ready(struct target *t, const struct ready_spec *spec, struct fg_error *reterr)
 {
-	int64_t start = now_ns();
+	int64_t start = fg_now_ns();
 	int64_t deadline = start + (spec->timeout_ns > 0 ? spec->timeout_ns
 							  : DEFAULT_READY_TIMEOUT_NS);
 	char what[96];
@@ -540,7 +533,7 @@ int target_wait_ready(struct target *t, const struct ready_spec *spec, struct fg
 			return 0;
 		if (r == -EINVAL)
 			return fg_error_set(reterr, EINVAL, 0, 0, "unknown readiness check");
-		if (now_ns() >= deadline)
+		if (fg_now_ns() >= deadline)
 			return not_ready(spec, reterr);
 		if (wait_cancel(t, READY_POLL_NS))
 			return fg_error_set(reterr, EINTR, 0, 0,

@@ -7,7 +7,7 @@ set -euo pipefail
 pkgs=(build-essential cmake pkg-config
       libseccomp-dev libyaml-dev libcurl4-openssl-dev libjansson-dev libelf-dev
       check libsubunit-dev golang-go jq curl procps iproute2 strace
-      libnl-3-dev libnl-genl-3-dev chromium)
+      libnl-3-dev libnl-genl-3-dev chromium python3 util-linux binutils)
 [ "${1:-}" = "--bench" ] && pkgs+=(wrk fiu-utils)
 
 missing=()
