@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cleanup.h"
 #include "gocall.h"
 #include "goruntime.h"
 #include "units.h"
@@ -560,6 +561,16 @@ static int pump_for(struct tracer *tr, int ms)
 	return 0;
 }
 
+/* A thread kept stopped at a trigger hit that is not going to be used:
+ * resume it, or it would stay stopped (and detach_all() would wait on a
+ * stop it already saw). */
+static void release_trigger_hit(struct tracer *tr, pid_t keep)
+{
+	if (tr->trigger_hit && tr->trigger_hit != keep)
+		(void)ptrace(PTRACE_CONT, tr->trigger_hit, NULL, NULL);
+	tr->trigger_hit = 0;
+}
+
 /* Phase C and C': find a thread in user Go code and keep it stopped.
  * Rounds back off from 1 to 8 ms: stopping idle threads is not free. */
 static pid_t find_candidate(struct tracer *tr, struct user_regs_struct *r, int64_t until)
@@ -569,8 +580,10 @@ static pid_t find_candidate(struct tracer *tr, struct user_regs_struct *r, int64
 
 	while (fg_now_ns() < until) {
 		tid = sample_round(tr, r);
-		if (tid)
+		if (tid) {
+			release_trigger_hit(tr, tid);
 			return tid;
+		}
 		if (pump_for(tr, pause) < 0)
 			return -ESRCH;
 		if (pause < 8)
@@ -591,6 +604,7 @@ static pid_t find_candidate(struct tracer *tr, struct user_regs_struct *r, int64
 			(void)ptrace(PTRACE_CONT, tr->t[0].tid, NULL, NULL);
 		}
 	}
+	release_trigger_hit(tr, 0);
 	return 0;
 }
 
@@ -651,6 +665,24 @@ static int check_long_runners(struct tracer *tr)
 	return -EDEADLK;
 }
 
+/* Whether @tid has a SIGTRAP queued for it alone (an INT3 it executed
+ * whose stop has not been reported yet). */
+static bool sigtrap_pending(pid_t pid, pid_t tid)
+{
+	char path[64], line[128];
+	fg_autofclose FILE *f = NULL;
+	unsigned long long mask;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", (int)pid, (int)tid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "SigPnd: %llx", &mask) == 1)
+			return mask & (1ull << (SIGTRAP - 1));
+	return false;
+}
+
 /* Phase F: no breakpoint bytes left, every thread detached. */
 static void detach_all(struct tracer *tr)
 {
@@ -674,6 +706,17 @@ static void detach_all(struct tracer *tr)
 
 			if (waitpid(tid, &st, __WALL) < 0 || !WIFSTOPPED(st))
 				break;
+			/* The kernel reports our interrupt before a pending
+			 * signal. A thread that ran into a temporary INT3 just
+			 * before its removal has that SIGTRAP still queued:
+			 * detached now, it would get it untraced, and Go dies
+			 * of it. Let the trap report first; it is rewound and
+			 * suppressed below. */
+			if (st >> 16 == PTRACE_EVENT_STOP &&
+			    sigtrap_pending(tr->p->pid, tid)) {
+				(void)ptrace(PTRACE_CONT, tid, NULL, NULL);
+				continue;
+			}
 			if (st >> 16 == PTRACE_EVENT_STOP) {
 				(void)ptrace(PTRACE_DETACH, tid, NULL, (void *)(long)sig);
 				break;
