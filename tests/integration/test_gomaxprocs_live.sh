@@ -69,7 +69,14 @@ one() {
 		it_check "$1 $mode: every request answered" "$bad == 0 && $sent > 0" \
 			"$sent sent, $bad failed"
 	fi
-	kill -0 "$pid" 2>/dev/null || it_check_fail "$1 $mode: service alive" "it exited"
+	if ! kill -0 "$pid" 2>/dev/null; then
+		# How it died (a Go runtime prints the fatal signal): keep it in
+		# the test's output, the temp dir goes away.
+		wait "$pid" 2>/dev/null
+		st=$?
+		it_check_fail "$1 $mode: service alive" \
+			"it exited with status $st; its last lines: $(tail -n 5 "$it_tmp/$1-$2.log" | tr '\n' '|')"
+	fi
 	ms=$(sed -n 's/.* ms=\([0-9.]*\) .*/\1/p' "$it_tmp/calls-$1-$2" | sort -n |
 		awk '{ a[NR] = $1 } END { printf "median %.1f ms, max %.1f ms", a[int((NR+1)/2)], a[NR] }')
 	it_check "$1 $mode: $N calls succeed and /procs matches" "$fails == 0 && $ok == $N" \
