@@ -561,6 +561,13 @@ static int pump_for(struct tracer *tr, int ms)
 	return 0;
 }
 
+/* The temporary breakpoints on user return sites (for idle processes) are
+ * off: in about one make check in three, an idle service died during a
+ * call that went that way, and the cause is not found yet. Without them an
+ * idle process is refused ("nothing was changed"); docs/KNOWN_ISSUES.md
+ * says so. */
+static const bool use_triggers = false;
+
 /* A thread kept stopped at a trigger hit that is not going to be used:
  * resume it, or it would stay stopped (and detach_all() would wait on a
  * stop it already saw). */
@@ -597,8 +604,8 @@ static pid_t find_candidate(struct tracer *tr, struct user_regs_struct *r, int64
 			}
 			(void)ptrace(PTRACE_CONT, tid, NULL, NULL);
 		}
-		if (!tr->n_triggers && tr->res->probes > 3 * (int)tr->n && tr->n &&
-		    interrupt(tr, tr->t[0].tid) == 0) {
+		if (use_triggers && !tr->n_triggers && tr->res->probes > 3 * (int)tr->n &&
+		    tr->n && interrupt(tr, tr->t[0].tid) == 0) {
 			pick_triggers(tr, tr->t[0].tid);
 			(void)set_triggers(tr, tr->t[0].tid, true);
 			(void)ptrace(PTRACE_CONT, tr->t[0].tid, NULL, NULL);
