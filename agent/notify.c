@@ -102,7 +102,11 @@ static int receive(int listener, struct notif_buf *b)
 	memset(b->req, 0, b->size);
 	if (ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, b->req) == 0)
 		return 1;
-	if (errno == EINTR)
+	/* ENOENT after POLLIN: the notification was withdrawn in between (a
+	 * signal reached the thread; Go preempts with SIGURG). Nothing to
+	 * answer, and more will come: a filter with no task left shows as
+	 * POLLHUP instead, which the loops check. */
+	if (errno == EINTR || errno == ENOENT)
 		return 0;
 	return -errno;
 }
@@ -155,9 +159,9 @@ void notify_continue_loop(int listener, int stop_fd)
 				(void)respond(listener, b.req->id, 0);
 			else if (r < 0)
 				break;
-		} else if (pfd[0].revents & (POLLHUP | POLLERR | POLLNVAL)) {
-			break;
 		}
+		if (pfd[0].revents & (POLLHUP | POLLERR | POLLNVAL))
+			break;
 	}
 	free(b.req);
 }
@@ -577,7 +581,8 @@ static void drain(struct notify *n)
 	struct pollfd pfd = { .fd = n->listener, .events = POLLIN };
 
 	answer_due(n, true);
-	while (poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLIN))
+	while (poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLIN) &&
+	       !(pfd.revents & (POLLHUP | POLLERR | POLLNVAL)))
 		if (handle_one(n) < 0)
 			break;
 }
@@ -617,7 +622,8 @@ static void *supervise(void *arg)
 		if (pfd[0].revents & POLLIN) {
 			if (handle_one(n) < 0)
 				break;
-		} else if (pfd[0].revents & (POLLHUP | POLLERR | POLLNVAL)) {
+		}
+		if (pfd[0].revents & (POLLHUP | POLLERR | POLLNVAL)) {
 			log_debug("no task left under the filter");
 			break;
 		}
