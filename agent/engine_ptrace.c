@@ -6,6 +6,8 @@
  * This file holds the engine hooks, the shared helpers and freeze-thread. */
 #include <dirent.h>
 #include <errno.h>
+#include <stdbool.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -213,6 +215,30 @@ static int sample_cpu(pid_t pid, struct cpu_sample **prev, size_t *n_prev, pid_t
 }
 
 /* Choose up to @want tids into @out. Return: the count. */
+/* Whether @tid is parked right now: in nanosleep (Go's sysmon, which wakes
+ * often enough to look busy on a quiet service) or in a futex wait (an idle
+ * thread with no work). Freezing such a thread changes nothing a user
+ * would see for a long while; one running code, or the netpoller in
+ * epoll_pwait, is what "busiest" should find. */
+static bool in_sleep_call(pid_t pid, pid_t tid)
+{
+	char path[64], buf[32];
+	fg_autoclose int fd = -1;
+	ssize_t len;
+	long nr;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/syscall", (int)pid, (int)tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	len = read(fd, buf, sizeof(buf) - 1);
+	if (len <= 0)
+		return false;
+	buf[len] = '\0';
+	nr = strtol(buf, NULL, 10);
+	return nr == SYS_nanosleep || nr == SYS_clock_nanosleep || nr == SYS_futex;
+}
+
 static size_t pick_threads(struct pt_job *j, pid_t *tids, uint64_t *delta, size_t n,
 			   pid_t *out, size_t want)
 {
@@ -226,6 +252,11 @@ static size_t pick_threads(struct pt_job *j, pid_t *tids, uint64_t *delta, size_
 					out[got++] = tids[k];
 		return got;
 	}
+	/* busiest: a thread caught parked counts as idle. */
+	if (f->pick == FAULT_PICK_BUSIEST)
+		for (size_t k = 0; k < n; k++)
+			if (in_sleep_call(j->pid, tids[k]))
+				delta[k] = 0;
 	while (got < want && n > 0) {
 		size_t best = 0;
 
