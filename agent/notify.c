@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "fdinfo.h"
 #include "log.h"
 #include "notify.h"
 #include "notify_private.h"
@@ -38,9 +39,6 @@
 #endif
 #ifndef SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
 #define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
-#endif
-#ifndef PIDFD_THREAD
-#define PIDFD_THREAD O_EXCL
 #endif
 
 /* Ids past the highest recorded one that the keeper answers blindly: the
@@ -340,45 +338,10 @@ static void answer_due(struct notify *n, bool all)
 
 static void classify_fd(struct fd_info *fi, pid_t pid, int fd)
 {
-	char link[64];
-	ssize_t len;
+	enum fault_fds k = fdinfo_classify(pid, fd, fi->path, sizeof(fi->path), &fi->ino);
 
 	fi->classified = true;
-	fi->cls = FD_OTHER;
-	snprintf(link, sizeof(link), "/proc/%d/fd/%d", pid, fd);
-	len = readlink(link, fi->path, sizeof(fi->path) - 1);
-	if (len < 0)
-		return;
-	fi->path[len] = '\0';
-	if (fi->path[0] == '/') {
-		fi->cls = FD_FILE;
-	} else if (sscanf(fi->path, "socket:[%lu]", &fi->ino) == 1) {
-		fi->cls = FD_SOCKET;
-	}
-}
-
-/* The remote address of socket @fd in task @pid, through a copy of the
- * socket. Return: 0, or -errno (-ENOTCONN for a socket without a peer). */
-static int fetch_peer(pid_t pid, int fd, struct sockaddr_storage *ret)
-{
-	fg_autoclose int pidfd = -1;
-	fg_autoclose int sock = -1;
-	socklen_t len = sizeof(*ret);
-
-	pidfd = pidfd_open(pid, 0);
-	/* A thread that is not the leader needs a thread pidfd (6.9); older
-	 * kernels refuse it with EINVAL, newer ones with ENOENT. */
-	if (pidfd < 0 && (errno == EINVAL || errno == ENOENT))
-		pidfd = pidfd_open(pid, PIDFD_THREAD);
-	if (pidfd < 0)
-		return -errno;
-	sock = pidfd_getfd(pidfd, fd, 0);
-	if (sock < 0)
-		return -errno;
-	memset(ret, 0, sizeof(*ret));
-	if (getpeername(sock, (struct sockaddr *)ret, &len) < 0)
-		return -errno;
-	return 0;
+	fi->cls = k == FAULT_FDS_FILES ? FD_FILE : k == FAULT_FDS_SOCKETS ? FD_SOCKET : FD_OTHER;
 }
 
 static void lookup_peer(struct notify *n, struct fd_info *fi, pid_t pid, int fd)
@@ -390,7 +353,7 @@ static void lookup_peer(struct notify *n, struct fd_info *fi, pid_t pid, int fd)
 		fi->peer_state = 1;
 		return;
 	}
-	if (fetch_peer(pid, fd, &fi->peer) < 0) {
+	if (fdinfo_peer(pid, fd, &fi->peer) < 0) {
 		/* Not cached: an unconnected socket may connect later. */
 		fi->peer_state = -1;
 		return;
@@ -400,41 +363,6 @@ static void lookup_peer(struct notify *n, struct fd_info *fi, pid_t pid, int fd)
 	e->addr = fi->peer;
 }
 
-static bool peer_matches(const struct fault_peer *p, const struct sockaddr_storage *ss)
-{
-	struct in6_addr a6, want6;
-	struct in_addr want4;
-	uint16_t port;
-
-	if (ss->ss_family == AF_INET) {
-		const struct sockaddr_in *s = (const struct sockaddr_in *)ss;
-
-		port = ntohs(s->sin_port);
-		/* Compare everything as IPv6, IPv4 addresses mapped. */
-		memset(&a6, 0, sizeof(a6));
-		a6.s6_addr[10] = a6.s6_addr[11] = 0xff;
-		memcpy(&a6.s6_addr[12], &s->sin_addr, 4);
-	} else if (ss->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *s = (const struct sockaddr_in6 *)ss;
-
-		port = ntohs(s->sin6_port);
-		a6 = s->sin6_addr;
-	} else {
-		return false;
-	}
-	if (p->port && p->port != port)
-		return false;
-	if (!p->host[0])
-		return true;
-	if (inet_pton(AF_INET, p->host, &want4) == 1) {
-		memset(&want6, 0, sizeof(want6));
-		want6.s6_addr[10] = want6.s6_addr[11] = 0xff;
-		memcpy(&want6.s6_addr[12], &want4, 4);
-	} else if (inet_pton(AF_INET6, p->host, &want6) != 1) {
-		return false;
-	}
-	return memcmp(&a6, &want6, sizeof(a6)) == 0;
-}
 
 /* Whether the selectors of fault @f take the fd of @req. */
 static bool selectors_match(struct notify *n, const struct fault_spec *f, struct fd_info *fi,
@@ -469,7 +397,7 @@ static bool selectors_match(struct notify *n, const struct fault_spec *f, struct
 	if (fi->peer_state < 0)
 		return false;
 	for (size_t i = 0; i < f->n_peers; i++)
-		if (peer_matches(&f->peers[i], &fi->peer))
+		if (fault_peer_matches(&f->peers[i], &fi->peer))
 			return true;
 	return false;
 }

@@ -24,6 +24,7 @@
 
 #define FG_LOG_COMPONENT "ptrace"
 #include "cleanup.h"
+#include "fdinfo.h"
 #include "log.h"
 #include "notify_private.h"
 #include "ptrace_private.h"
@@ -157,101 +158,25 @@ static int seize_all(struct sys_tracer *s)
 	return s->n ? 0 : -last;
 }
 
-static int classify(pid_t pid, int fd, char *path, size_t size)
-{
-	char link[64];
-	ssize_t len;
-
-	snprintf(link, sizeof(link), "/proc/%d/fd/%d", (int)pid, fd);
-	len = readlink(link, path, size - 1);
-	if (len < 0)
-		return FAULT_FDS_ANY;
-	path[len] = '\0';
-	if (path[0] == '/')
-		return FAULT_FDS_FILES;
-	if (!strncmp(path, "socket:", 7))
-		return FAULT_FDS_SOCKETS;
-	return FAULT_FDS_ANY;
-}
-
-static int remote_of(pid_t pid, int fd, struct sockaddr_storage *ss)
-{
-	fg_autoclose int pidfd = -1;
-	fg_autoclose int sock = -1;
-	socklen_t len = sizeof(*ss);
-
-	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	if (pidfd < 0)
-		return -errno;
-	sock = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
-	if (sock < 0)
-		return -errno;
-	memset(ss, 0, sizeof(*ss));
-	if (getpeername(sock, (struct sockaddr *)ss, &len) < 0)
-		return -errno;
-	return 0;
-}
-
-/* @ss as an IPv6 address (IPv4 mapped) and port. */
-static bool as_v6(const struct sockaddr_storage *ss, struct in6_addr *a, uint16_t *port)
-{
-	if (ss->ss_family == AF_INET6) {
-		*a = ((const struct sockaddr_in6 *)ss)->sin6_addr;
-		*port = ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
-		return true;
-	}
-	if (ss->ss_family != AF_INET)
-		return false;
-	memset(a, 0, sizeof(*a));
-	a->s6_addr[10] = a->s6_addr[11] = 0xff;
-	memcpy(&a->s6_addr[12], &((const struct sockaddr_in *)ss)->sin_addr, 4);
-	*port = ntohs(((const struct sockaddr_in *)ss)->sin_port);
-	return true;
-}
-
-static bool peer_ok(const struct fault_peer *p, const struct in6_addr *a, uint16_t port)
-{
-	struct sockaddr_storage want = {0};
-
-	if (p->port && p->port != port)
-		return false;
-	if (!p->host[0])
-		return true;
-	if (inet_pton(AF_INET, p->host, &((struct sockaddr_in *)&want)->sin_addr) == 1)
-		want.ss_family = AF_INET;
-	else if (inet_pton(AF_INET6, p->host, &((struct sockaddr_in6 *)&want)->sin6_addr) == 1)
-		want.ss_family = AF_INET6;
-	else
-		return false;
-	{
-		struct in6_addr w;
-		uint16_t unused;
-
-		return as_v6(&want, &w, &unused) && !memcmp(&w, a, sizeof(w));
-	}
-}
-
 static bool selectors_match(const struct fault_spec *f, pid_t pid, int fd)
 {
 	struct sockaddr_storage ss;
-	struct in6_addr a;
 	char path[PATH_MAX];
-	uint16_t port;
-	int cls;
+	enum fault_fds cls;
 
 	if (f->fds == FAULT_FDS_ANY && !f->n_paths && !f->n_peers)
 		return true;
-	cls = classify(pid, fd, path, sizeof(path));
-	if (f->fds != FAULT_FDS_ANY && cls != (int)f->fds)
+	cls = fdinfo_classify(pid, fd, path, sizeof(path), NULL);
+	if (f->fds != FAULT_FDS_ANY && cls != f->fds)
 		return false;
 	if (f->n_paths && (cls != FAULT_FDS_FILES || !fault_path_matches(f, path)))
 		return false;
 	if (!f->n_peers)
 		return true;
-	if (cls != FAULT_FDS_SOCKETS || remote_of(pid, fd, &ss) < 0 || !as_v6(&ss, &a, &port))
+	if (cls != FAULT_FDS_SOCKETS || fdinfo_peer(pid, fd, &ss) < 0)
 		return false;
 	for (size_t k = 0; k < f->n_peers; k++)
-		if (peer_ok(&f->peers[k], &a, port))
+		if (fault_peer_matches(&f->peers[k], &ss))
 			return true;
 	return false;
 }

@@ -2,6 +2,8 @@
 /* Fault kinds, names and defaults, the checks a schema cannot express, and
  * the trigger arithmetic (windows, probability, jitter) backends share. */
 #include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <errno.h>
 #include <fnmatch.h>
 #include <stdio.h>
@@ -486,4 +488,40 @@ bool fault_path_matches(const struct fault_spec *f, const char *path)
 		if (fnmatch(f->paths[i], path, 0) == 0)
 			return true;
 	return false;
+}
+
+bool fault_peer_matches(const struct fault_peer *p, const struct sockaddr_storage *ss)
+{
+	struct in6_addr a6, want6;
+	struct in_addr want4;
+	uint16_t port;
+
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *s = (const struct sockaddr_in *)ss;
+
+		port = ntohs(s->sin_port);
+		/* Compare everything as IPv6, IPv4 addresses mapped. */
+		memset(&a6, 0, sizeof(a6));
+		a6.s6_addr[10] = a6.s6_addr[11] = 0xff;
+		memcpy(&a6.s6_addr[12], &s->sin_addr, 4);
+	} else if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s = (const struct sockaddr_in6 *)ss;
+
+		port = ntohs(s->sin6_port);
+		a6 = s->sin6_addr;
+	} else {
+		return false;
+	}
+	if (p->port && p->port != port)
+		return false;
+	if (!p->host[0])
+		return true;
+	if (inet_pton(AF_INET, p->host, &want4) == 1) {
+		memset(&want6, 0, sizeof(want6));
+		want6.s6_addr[10] = want6.s6_addr[11] = 0xff;
+		memcpy(&want6.s6_addr[12], &want4, 4);
+	} else if (inet_pton(AF_INET6, p->host, &want6) != 1) {
+		return false;
+	}
+	return memcmp(&a6, &want6, sizeof(a6)) == 0;
 }

@@ -139,6 +139,14 @@ const char *fault_errno_names(char *buf, size_t size);
  */
 int fault_peer_parse(const char *s, struct fault_peer *ret);
 
+struct sockaddr_storage;
+
+/**
+ * fault_peer_matches() - whether the remote address @ss (AF_INET or
+ * AF_INET6; IPv4-mapped IPv6 compares as IPv4) is selected by @p.
+ */
+bool fault_peer_matches(const struct fault_peer *p, const struct sockaddr_storage *ss);
+
 /** fault_spec_init() - defaults for @kind (probability 1, for = phase end, ...). */
 void fault_spec_init(struct fault_spec *f, enum fault_kind kind);
 /** fault_spec_done() - free the lists owned by @f. */

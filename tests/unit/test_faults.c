@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 /* Unit tests for faults/: names, peers, windows, the PRNG, jitter and the
  * backend table with its refusals. */
+#include <arpa/inet.h>
 #include <check.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -399,6 +402,32 @@ START_TEST(fault_backend_table)
 }
 END_TEST
 
+START_TEST(fault_peer_matching)
+{
+	struct sockaddr_storage v4 = { 0 }, v6 = { 0 };
+	struct sockaddr_in *a = (struct sockaddr_in *)&v4;
+	struct sockaddr_in6 *b = (struct sockaddr_in6 *)&v6;
+	struct fault_peer p;
+
+	a->sin_family = AF_INET;
+	a->sin_port = htons(5432);
+	inet_pton(AF_INET, "127.0.0.1", &a->sin_addr);
+	b->sin6_family = AF_INET6;
+	b->sin6_port = htons(5432);
+	inet_pton(AF_INET6, "::ffff:127.0.0.1", &b->sin6_addr);
+
+	ck_assert_int_eq(fault_peer_parse(":5432", &p), 0);
+	ck_assert(fault_peer_matches(&p, &v4));
+	ck_assert(fault_peer_matches(&p, &v6));
+	ck_assert_int_eq(fault_peer_parse("127.0.0.1:5432", &p), 0);
+	ck_assert(fault_peer_matches(&p, &v6));	/* IPv4-mapped compares as IPv4 */
+	ck_assert_int_eq(fault_peer_parse(":80", &p), 0);
+	ck_assert(!fault_peer_matches(&p, &v4));
+	ck_assert_int_eq(fault_peer_parse("[::1]:5432", &p), 0);
+	ck_assert(!fault_peer_matches(&p, &v4));
+}
+END_TEST
+
 START_TEST(fault_backend_built)
 {
 	ck_assert(fault_backend_available(FAULT_SLOW_IO, FAULT_BACKEND_SECCOMP,
@@ -450,6 +479,7 @@ static Suite *faults_suite(void)
 	tcase_add_loop_test(backend, fault_backend_table, 0,
 			    (int)ARRAY_SIZE(backend_cases));
 	tcase_add_test(backend, fault_backend_built);
+	tcase_add_test(backend, fault_peer_matching);
 	suite_add_tcase(s, backend);
 	return s;
 }
