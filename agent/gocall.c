@@ -29,7 +29,8 @@
 #define NS_PER_MS 1000000LL
 #define NS_PER_S 1000000000LL
 #define MAX_THREADS 1024
-#define MAX_TRIGGERS 8
+#define MAX_TRIGGERS 32
+#define TRIGGER_REFRESH_MS 50
 #define XSAVE_MAX 16384
 #define FRAME_SIZE 32		/* selects debugCall32: func(int) int */
 #define STACK_MARGIN 512
@@ -78,12 +79,17 @@ struct tracer {
 	uint8_t xsave[XSAVE_MAX];
 	size_t xsave_len;
 	bool refused, panicked;
+	/* temporary breakpoints; the list only grows during a call, so a
+	 * trap at any address ever used is still recognised */
 	uint64_t triggers[MAX_TRIGGERS];
-	uint64_t trigger_orig[MAX_TRIGGERS];
+	uint8_t trigger_orig[MAX_TRIGGERS];
 	size_t n_triggers;
 	bool triggers_in;
+	int64_t triggers_picked;	/* when the list was last extended */
 	pid_t trigger_hit;
 	pid_t only_tid;			/* candidate must be this thread, if set */
+	int end_status;			/* wait status of the leader's end, or -1 */
+	uint64_t passed_trap_rip;	/* last SIGTRAP handed to the target */
 	struct gocall_result *res;
 };
 
@@ -223,14 +229,26 @@ static int trigger_index(const struct tracer *tr, uint64_t rip)
 	return -1;
 }
 
-/* Write or remove the trigger INT3s; @tid must be stopped. */
+/* One byte of text. ptrace writes whole words: the other seven bytes are
+ * read just before, so a neighbouring breakpoint is never undone. */
+static int put_byte(pid_t tid, uint64_t addr, uint8_t b)
+{
+	uint64_t w;
+	int r = peek(tid, addr, &w);
+
+	if (r < 0)
+		return r;
+	return poke(tid, addr, (w & ~0xffull) | b);
+}
+
+/* Write or remove every trigger INT3; @tid must be stopped. Writing is
+ * idempotent, so triggers added since the last call are covered too. */
 static int set_triggers(struct tracer *tr, pid_t tid, bool in)
 {
-	if (tr->triggers_in == in)
+	if (!in && !tr->triggers_in)
 		return 0;
 	for (size_t i = 0; i < tr->n_triggers; i++) {
-		uint64_t w = in ? (tr->trigger_orig[i] & ~0xffull) | 0xcc : tr->trigger_orig[i];
-		int r = poke(tid, tr->triggers[i], w);
+		int r = put_byte(tid, tr->triggers[i], in ? 0xcc : tr->trigger_orig[i]);
 
 		if (r < 0)
 			return r;
@@ -240,6 +258,7 @@ static int set_triggers(struct tracer *tr, pid_t tid, bool in)
 }
 
 static void on_protocol(struct tracer *tr, pid_t tid, int code, struct user_regs_struct *r);
+static bool sigtrap_pending(pid_t pid, pid_t tid);
 
 /* A SIGTRAP signal-delivery-stop. Return: the signal to pass on. */
 static int on_sigtrap(struct tracer *tr, pid_t tid)
@@ -252,6 +271,8 @@ static int on_sigtrap(struct tracer *tr, pid_t tid)
 		on_protocol(tr, tid, code, &r);
 		return -1;	/* on_protocol resumed it */
 	}
+	if (code >= 0)		/* a protocol INT3 outside a call: never Go's */
+		return 0;
 	k = trigger_index(tr, r.rip);
 	if (k >= 0 && getregs(tid, &r) == 0) {
 		/* One of our temporary breakpoints: take the first hit as the
@@ -266,6 +287,7 @@ static int on_sigtrap(struct tracer *tr, pid_t tid)
 		}
 		return 0;
 	}
+	tr->passed_trap_rip = r.rip;
 	return SIGTRAP;
 }
 
@@ -280,7 +302,10 @@ static int service(struct tracer *tr, pid_t tid, int st)
 
 		if (t)
 			t->gone = true;
-		return tid == tr->p->pid ? -ESRCH : 0;
+		if (tid != tr->p->pid)
+			return 0;
+		tr->end_status = st;
+		return -ESRCH;
 	}
 	if (!WIFSTOPPED(st))
 		return 0;
@@ -329,6 +354,8 @@ static int pump(struct tracer *tr, int ms)
  * arrives meanwhile. Return: 0 stopped, -ESRCH gone. */
 static int interrupt(struct tracer *tr, pid_t tid)
 {
+	bool asked = true;
+
 	if (ptrace(PTRACE_INTERRUPT, tid, NULL, NULL) < 0)
 		return -ESRCH;
 	for (;;) {
@@ -337,13 +364,30 @@ static int interrupt(struct tracer *tr, pid_t tid)
 
 		if (w < 0)
 			return -ESRCH;
-		if (WIFSTOPPED(st) && st >> 16 == PTRACE_EVENT_STOP && WSTOPSIG(st) == SIGTRAP)
-			return 0;
+		if (WIFSTOPPED(st) && st >> 16 == PTRACE_EVENT_STOP && WSTOPSIG(st) == SIGTRAP) {
+			/* The kernel reports the interrupt before a pending
+			 * signal. If the thread ran into a temporary INT3 just
+			 * before, its registers point one byte past the trigger
+			 * and the SIGTRAP is still queued: used as a candidate
+			 * now, the call would return into the middle of an
+			 * instruction and the trap would reach Go. Let the trap
+			 * report first; service() rewinds it. */
+			if (!tr->n_triggers || !sigtrap_pending(tr->p->pid, tid))
+				return 0;
+			asked = false;
+			(void)ptrace(PTRACE_CONT, tid, NULL, NULL);
+			continue;
+		}
 		r = service(tr, tid, st);
 		if (r == -2)
 			return 0;
 		if (r < 0 || WIFEXITED(st) || WIFSIGNALED(st))
 			return -ESRCH;
+		if (!asked) {
+			if (ptrace(PTRACE_INTERRUPT, tid, NULL, NULL) < 0)
+				return -ESRCH;
+			asked = true;
+		}
 	}
 }
 
@@ -355,7 +399,8 @@ static bool candidate(struct tracer *tr, pid_t tid, struct user_regs_struct *r)
 	uint64_t stk[2], goid;
 	uint32_t status;
 
-	if (getregs(tid, r) < 0 || (int64_t)r->orig_rax >= 0 || r->rip < p->bias)
+	if (getregs(tid, r) < 0 || (int64_t)r->orig_rax >= 0 || r->rip < p->bias ||
+	    trigger_index(tr, r->rip) >= 0)
 		return false;
 	f = goelf_func_at(p->elf, r->rip - p->bias);
 	if (!f || (f->flag & GOELF_FUNC_ASM) || gocall_name_denied(f->name))
@@ -483,7 +528,35 @@ static void on_protocol(struct tracer *tr, pid_t tid, int code, struct user_regs
 	(void)ptrace(PTRACE_CONT, tid, NULL, NULL);
 }
 
-/* Return addresses of parked goroutines that land in user code, for the
+/*
+ * Whether @addr follows a call instruction: a direct CALL whose target is
+ * a function's entry, or CALL reg (with or without REX.B), the two forms
+ * Go emits. The frames are read while their goroutines may wake and run;
+ * a stale slot must never put an INT3 inside an instruction.
+ */
+static bool return_site(struct tracer *tr, pid_t stopped, uint64_t addr)
+{
+	const struct plan *p = tr->p;
+	const struct goelf_func *f;
+	uint8_t b[8];
+	int32_t rel;
+	uint64_t w, target;
+
+	if (addr < p->bias + 8 || peek(stopped, addr - 8, &w) < 0)
+		return false;
+	memcpy(b, &w, sizeof(b));
+	if (b[3] == 0xe8) {
+		memcpy(&rel, &b[4], sizeof(rel));
+		target = addr + (uint64_t)(int64_t)rel;
+		f = target >= p->bias ? goelf_func_at(p->elf, target - p->bias) : NULL;
+		return f && f->entry + p->bias == target;
+	}
+	if ((b[7] & 0xf8) != 0xd0 || b[6] != 0xff)
+		return false;
+	return true;	/* ff d0+r, or 41 ff d0+r */
+}
+
+/* Add return addresses of parked goroutines that land in user code to the
  * temporary breakpoints. Needs allgs. */
 static void pick_triggers(struct tracer *tr, pid_t stopped)
 {
@@ -511,11 +584,14 @@ static void pick_triggers(struct tracer *tr, pid_t stopped)
 				break;
 			f = goelf_func_at(p->elf, fr[1] - p->bias);
 			if (f && !(f->flag & GOELF_FUNC_ASM) && !gocall_name_denied(f->name)) {
-				uint64_t *orig = &tr->trigger_orig[tr->n_triggers];
-				bool dup = trigger_index(tr, fr[1] + 1) >= 0;
+				uint64_t w;
 
-				if (!dup && peek(stopped, fr[1], orig) == 0)
+				if (trigger_index(tr, fr[1] + 1) < 0 &&
+				    return_site(tr, stopped, fr[1]) &&
+				    peek(stopped, fr[1], &w) == 0 && (w & 0xff) != 0xcc) {
+					tr->trigger_orig[tr->n_triggers] = (uint8_t)w;
 					tr->triggers[tr->n_triggers++] = fr[1];
+				}
 				break;
 			}
 			if (fr[0] <= bp)
@@ -531,8 +607,10 @@ static pid_t sample_round(struct tracer *tr, struct user_regs_struct *r)
 	for (size_t i = 0; i < tr->n; i++) {
 		pid_t tid = tr->t[i].tid;
 
-		if (tr->t[i].gone || (tr->only_tid && tid != tr->only_tid) ||
-		    interrupt(tr, tid) < 0)
+		if (tr->t[i].gone || (tr->only_tid && tid != tr->only_tid))
+			continue;
+		/* a thread kept at a trigger is stopped already */
+		if (tid != tr->trigger_hit && interrupt(tr, tid) < 0)
 			continue;
 		tr->res->probes++;
 		if (tid == tr->trigger_hit) {
@@ -561,13 +639,6 @@ static int pump_for(struct tracer *tr, int ms)
 	return 0;
 }
 
-/* The temporary breakpoints on user return sites (for idle processes) are
- * off: in about one make check in three, an idle service died during a
- * call that went that way, and the cause is not found yet. Without them an
- * idle process is refused ("nothing was changed"); docs/KNOWN_ISSUES.md
- * says so. */
-static const bool use_triggers = false;
-
 /* A thread kept stopped at a trigger hit that is not going to be used:
  * resume it, or it would stay stopped (and detach_all() would wait on a
  * stop it already saw). */
@@ -576,6 +647,28 @@ static void release_trigger_hit(struct tracer *tr, pid_t keep)
 	if (tr->trigger_hit && tr->trigger_hit != keep)
 		(void)ptrace(PTRACE_CONT, tr->trigger_hit, NULL, NULL);
 	tr->trigger_hit = 0;
+}
+
+/* Phase C': sampling finds nobody in user code, so the process is idle.
+ * Put INT3s on the return sites of parked goroutines, and every
+ * TRIGGER_REFRESH_MS add the sites of goroutines parked since, until one
+ * wakes up into one of them. */
+static void refresh_triggers(struct tracer *tr)
+{
+	pid_t tid;
+
+	tr->triggers_picked = fg_now_ns();
+	for (size_t i = 0; i < tr->n; i++) {
+		tid = tr->t[i].tid;
+		if (tr->t[i].gone || interrupt(tr, tid) < 0)
+			continue;
+		if (tid == tr->trigger_hit)	/* it hit one meanwhile */
+			return;
+		pick_triggers(tr, tid);
+		(void)set_triggers(tr, tid, true);
+		(void)ptrace(PTRACE_CONT, tid, NULL, NULL);
+		return;
+	}
 }
 
 /* Phase C and C': find a thread in user Go code and keep it stopped.
@@ -604,12 +697,9 @@ static pid_t find_candidate(struct tracer *tr, struct user_regs_struct *r, int64
 			}
 			(void)ptrace(PTRACE_CONT, tid, NULL, NULL);
 		}
-		if (use_triggers && !tr->n_triggers && tr->res->probes > 3 * (int)tr->n &&
-		    tr->n && interrupt(tr, tr->t[0].tid) == 0) {
-			pick_triggers(tr, tr->t[0].tid);
-			(void)set_triggers(tr, tr->t[0].tid, true);
-			(void)ptrace(PTRACE_CONT, tr->t[0].tid, NULL, NULL);
-		}
+		if (tr->res->probes > 3 * (int)tr->n && tr->n &&
+		    fg_now_ns() - tr->triggers_picked > TRIGGER_REFRESH_MS * NS_PER_MS)
+			refresh_triggers(tr);
 	}
 	release_trigger_hit(tr, 0);
 	return 0;
@@ -693,6 +783,7 @@ static bool sigtrap_pending(pid_t pid, pid_t tid)
 /* Phase F: no breakpoint bytes left, every thread detached. */
 static void detach_all(struct tracer *tr)
 {
+	release_trigger_hit(tr, 0);
 	if (tr->triggers_in) {
 		for (size_t i = 0; i < tr->n; i++) {
 			if (tr->t[i].gone || interrupt(tr, tr->t[i].tid) < 0)
@@ -753,6 +844,27 @@ static int serve_call(struct tracer *tr, int64_t give_up)
 			return -ETIMEDOUT;
 	}
 	return 0;
+}
+
+/* The process ended while traced: say how, for the report. */
+static void describe_end(struct tracer *tr)
+{
+	struct gocall_result *res = tr->res;
+	int st = tr->end_status, n = 0;
+
+	if (st < 0)
+		return;
+	if (WIFSIGNALED(st))
+		n = snprintf(res->why, sizeof(res->why), "pid %d was killed by %s during the call",
+			     (int)tr->p->pid, strsignal(WTERMSIG(st)));
+	else
+		n = snprintf(res->why, sizeof(res->why),
+			     "pid %d exited with status %d during the call", (int)tr->p->pid,
+			     WEXITSTATUS(st));
+	if (tr->passed_trap_rip && n > 0 && (size_t)n < sizeof(res->why))
+		snprintf(res->why + n, sizeof(res->why) - (size_t)n,
+			 " (it had been handed a SIGTRAP at %#llx)",
+			 (unsigned long long)tr->passed_trap_rip);
 }
 
 static int tracer_run(struct tracer *tr, int out_fd)
@@ -835,6 +947,8 @@ static int tracer_run(struct tracer *tr, int out_fd)
 	if (!tr->done || tr->refused)
 		e = -EPROTO;
 out_detach:
+	if (e == -ESRCH && !res->why[0])
+		describe_end(tr);
 	detach_all(tr);
 	res->elapsed_ns = fg_now_ns() - t0;
 	res->error = e;
@@ -865,6 +979,7 @@ static void tracer_child(const struct plan *p, int out_fd)
 	tr.sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 	tr.p = p;
 	res.prev = -1;
+	tr.end_status = -1;
 	res.go_minor = p->go_minor;
 	tr.res = &res;
 	e = tracer_run(&tr, out_fd);
