@@ -85,6 +85,22 @@ it_free_port() {
 	it_fatal "no free TCP port found"
 }
 
+# it_upstream: start an fg-svc as the upstream U of a test on a free port
+# (sets up_port), and pick another free port for the service under test
+# (sets svc_port).
+it_upstream() {
+	up_port=$(it_free_port)
+	svc_port=$(it_free_port)
+	while [ "$svc_port" = "$up_port" ]; do
+		svc_port=$(it_free_port)
+	done
+	"$FG_VICTIMS/fg-svc" -addr "127.0.0.1:$up_port" -file "$it_tmp/up.data" \
+		>"$it_tmp/upstream.log" 2>&1 &
+	it_track $!
+	it_wait_http "http://127.0.0.1:$up_port/healthz" ||
+		it_fatal "upstream did not come up: $(cat "$it_tmp/upstream.log")"
+}
+
 # it_wait_http URL [TRIES]: wait until URL answers 2xx (0.1 s per try).
 it_wait_http() {
 	local tries=${2:-50}

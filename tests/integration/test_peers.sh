@@ -16,17 +16,7 @@
 . "$(dirname "$0")/lib-runs.sh"
 it_require_notify
 
-up_port=$(it_free_port)
-svc_port=$(it_free_port)
-while [ "$svc_port" = "$up_port" ]; do
-	svc_port=$(it_free_port)
-done
-
-"$FG_VICTIMS/fg-svc" -addr "127.0.0.1:$up_port" -file "$it_tmp/up.data" \
-	>"$it_tmp/upstream.log" 2>&1 &
-it_track $!
-it_wait_http "http://127.0.0.1:$up_port/healthz" ||
-	it_fatal "upstream did not come up: $(cat "$it_tmp/upstream.log")"
+it_upstream
 
 # playbook PATH RATE: the same target and fault, load on PATH.
 playbook() {

@@ -19,19 +19,11 @@
 . "$(dirname "$0")/lib-ptrace.sh"
 it_require_ptrace
 
-up_port=$(it_free_port)
-svc_port=$(it_free_port)
-while [ "$svc_port" = "$up_port" ]; do
-	svc_port=$(it_free_port)
-done
-"$FG_VICTIMS/fg-svc" -addr "127.0.0.1:$up_port" -file "$it_tmp/data" \
-	>"$it_tmp/upstream.log" 2>&1 &
-it_track $!
+it_upstream
 "$FG_VICTIMS/fg-svc" -addr "127.0.0.1:$svc_port" -file "$it_tmp/data" \
 	-upstream "http://127.0.0.1:$up_port/healthz" >"$it_tmp/svc.log" 2>&1 &
 svc=$!
 it_track $svc
-it_wait_http "http://127.0.0.1:$up_port/healthz" || it_fatal "upstream did not come up"
 it_wait_http "http://127.0.0.1:$svc_port/healthz" || it_fatal "service did not come up"
 
 # playbook PATH: the same attached target and fault, load on PATH.
