@@ -31,6 +31,7 @@
 #define MAX_THREADS 1024
 #define MAX_TRIGGERS 32
 #define TRIGGER_REFRESH_MS 50
+#define STOP_WAIT_MS 1000
 #define XSAVE_MAX 16384
 #define FRAME_SIZE 32		/* selects debugCall32: func(int) int */
 #define STACK_MARGIN 512
@@ -154,6 +155,15 @@ static struct thread *find_thread(struct tracer *tr, pid_t tid)
 	return NULL;
 }
 
+static int live_threads(const struct tracer *tr)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < tr->n; i++)
+		n += !tr->t[i].gone;
+	return n;
+}
+
 static void add_thread(struct tracer *tr, pid_t tid)
 {
 	struct thread *t = find_thread(tr, tid);
@@ -162,8 +172,17 @@ static void add_thread(struct tracer *tr, pid_t tid)
 		t->gone = false;
 		return;
 	}
-	if (tr->n < MAX_THREADS)
+	if (tr->n < MAX_THREADS) {
 		tr->t[tr->n++] = (struct thread){ .tid = tid };
+		return;
+	}
+	/* a service that keeps ending and starting threads */
+	for (size_t i = 0; i < tr->n; i++) {
+		if (tr->t[i].gone) {
+			tr->t[i] = (struct thread){ .tid = tid };
+			return;
+		}
+	}
 }
 
 /* Seize every thread of the process; rescan until no new one appears.
@@ -350,21 +369,50 @@ static int pump(struct tracer *tr, int ms)
 	return 0;
 }
 
+/* Wait for a state change of @tid until @until, without blocking the
+ * tracer on a thread that does not report. Return: 0, -ETIMEDOUT, -ESRCH. */
+static int wait_tid(struct tracer *tr, pid_t tid, int *st, int64_t until)
+{
+	struct pollfd pfd = { .fd = tr->sfd, .events = POLLIN };
+	struct signalfd_siginfo si;
+
+	for (;;) {
+		pid_t w = waitpid(tid, st, __WALL | WNOHANG);
+		int64_t left = until - fg_now_ns();
+
+		if (w == tid)
+			return 0;
+		if (w < 0)
+			return -ESRCH;
+		if (left <= 0)
+			return -ETIMEDOUT;
+		if (poll(&pfd, 1, (int)(left / NS_PER_MS) + 1) > 0)
+			while (read(tr->sfd, &si, sizeof(si)) == sizeof(si))
+				;
+	}
+}
+
 /* Stop @tid with PTRACE_INTERRUPT and wait for that stop, servicing what
- * arrives meanwhile. Return: 0 stopped, -ESRCH gone. */
+ * arrives meanwhile. Return: 0 stopped; -ESRCH gone; -EAGAIN stopped by
+ * job control (left so); -ETIMEDOUT no stop within STOP_WAIT_MS. */
 static int interrupt(struct tracer *tr, pid_t tid)
 {
-	bool asked = true;
+	int64_t until = fg_now_ns() + STOP_WAIT_MS * NS_PER_MS;
 
 	if (ptrace(PTRACE_INTERRUPT, tid, NULL, NULL) < 0)
 		return -ESRCH;
 	for (;;) {
-		int st, r;
-		pid_t w = waitpid(tid, &st, __WALL);
+		int st, r = wait_tid(tr, tid, &st, until);
 
-		if (w < 0)
-			return -ESRCH;
-		if (WIFSTOPPED(st) && st >> 16 == PTRACE_EVENT_STOP && WSTOPSIG(st) == SIGTRAP) {
+		if (r < 0)
+			return r;
+		if (WIFSTOPPED(st) && st >> 16 == PTRACE_EVENT_STOP && WSTOPSIG(st) != SIGTRAP) {
+			/* group-stop: the process is stopped by job control;
+			 * leave it so and do not use this thread */
+			(void)ptrace(PTRACE_LISTEN, tid, NULL, NULL);
+			return -EAGAIN;
+		}
+		if (WIFSTOPPED(st) && st >> 16 == PTRACE_EVENT_STOP) {
 			/* The kernel reports the interrupt before a pending
 			 * signal. If the thread ran into a temporary INT3 just
 			 * before, its registers point one byte past the trigger
@@ -374,20 +422,20 @@ static int interrupt(struct tracer *tr, pid_t tid)
 			 * report first; service() rewinds it. */
 			if (!tr->n_triggers || !sigtrap_pending(tr->p->pid, tid))
 				return 0;
-			asked = false;
 			(void)ptrace(PTRACE_CONT, tid, NULL, NULL);
 			continue;
 		}
+		if (WIFSTOPPED(st) && st >> 16)
+			return 0;	/* a clone event: stopped too */
 		r = service(tr, tid, st);
 		if (r == -2)
 			return 0;
 		if (r < 0 || WIFEXITED(st) || WIFSIGNALED(st))
 			return -ESRCH;
-		if (!asked) {
-			if (ptrace(PTRACE_INTERRUPT, tid, NULL, NULL) < 0)
-				return -ESRCH;
-			asked = true;
-		}
+		/* Every ptrace stop clears a pending interrupt request:
+		 * ask again, or the thread may never stop. */
+		if (ptrace(PTRACE_INTERRUPT, tid, NULL, NULL) < 0)
+			return -ESRCH;
 	}
 }
 
@@ -691,13 +739,13 @@ static pid_t find_candidate(struct tracer *tr, struct user_regs_struct *r, int64
 		if (tr->trigger_hit) {
 			tid = tr->trigger_hit;
 			tr->trigger_hit = 0;
-			if (candidate(tr, tid, r)) {
+			if ((!tr->only_tid || tid == tr->only_tid) && candidate(tr, tid, r)) {
 				tr->res->via_trigger = true;
 				return tid;
 			}
 			(void)ptrace(PTRACE_CONT, tid, NULL, NULL);
 		}
-		if (tr->res->probes > 3 * (int)tr->n && tr->n &&
+		if (tr->res->probes > 3 * live_threads(tr) &&
 		    fg_now_ns() - tr->triggers_picked > TRIGGER_REFRESH_MS * NS_PER_MS)
 			refresh_triggers(tr);
 	}
@@ -780,9 +828,44 @@ static bool sigtrap_pending(pid_t pid, pid_t tid)
 	return false;
 }
 
-/* Phase F: no breakpoint bytes left, every thread detached. */
+/* Detach @tid if we trace it, handing back a signal that stopped it. */
+static void detach_one(struct tracer *tr, pid_t tid)
+{
+	int64_t until = fg_now_ns() + STOP_WAIT_MS * NS_PER_MS;
+	int st, sig;
+
+	if (ptrace(PTRACE_INTERRUPT, tid, NULL, NULL) < 0)
+		return;		/* not ours (any more) */
+	while (wait_tid(tr, tid, &st, until) == 0 && WIFSTOPPED(st)) {
+		/* The kernel reports our interrupt before a pending signal.
+		 * A thread that ran into a temporary INT3 just before its
+		 * removal has that SIGTRAP still queued: detached now, it
+		 * would get it untraced, and Go dies of it. Let the trap
+		 * report first; it is rewound and suppressed below. */
+		if (st >> 16 == PTRACE_EVENT_STOP && WSTOPSIG(st) == SIGTRAP &&
+		    sigtrap_pending(tr->p->pid, tid)) {
+			(void)ptrace(PTRACE_CONT, tid, NULL, NULL);
+			continue;
+		}
+		/* a signal-delivery-stop: pass the signal on at detach, unless
+		 * it is a trap at a removed trigger (rewound by on_sigtrap) */
+		sig = st >> 16 ? 0 : WSTOPSIG(st);
+		if (sig == SIGTRAP && on_sigtrap(tr, tid) != SIGTRAP)
+			sig = 0;
+		/* any other stop (interrupt, clone event, group-stop) is
+		 * detached from where it is */
+		(void)ptrace(PTRACE_DETACH, tid, NULL, (void *)(long)sig);
+		return;
+	}
+}
+
+/* Phase F: no breakpoint bytes left, every thread detached, including
+ * threads started during the call that never reported. */
 static void detach_all(struct tracer *tr)
 {
+	char path[64];
+	int st;
+
 	release_trigger_hit(tr, 0);
 	if (tr->triggers_in) {
 		for (size_t i = 0; i < tr->n; i++) {
@@ -793,45 +876,26 @@ static void detach_all(struct tracer *tr)
 			break;
 		}
 	}
-	for (size_t i = 0; i < tr->n; i++) {
-		pid_t tid = tr->t[i].tid;
-		int sig = 0;
+	for (size_t i = 0; i < tr->n; i++)
+		if (!tr->t[i].gone)
+			detach_one(tr, tr->t[i].tid);
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)tr->p->pid);
+	for (int pass = 0; pass < 2; pass++) {
+		DIR *d = opendir(path);
+		struct dirent *de;
 
-		if (tr->t[i].gone || ptrace(PTRACE_INTERRUPT, tid, NULL, NULL) < 0)
-			continue;
-		for (;;) {
-			int st;
-
-			if (waitpid(tid, &st, __WALL) < 0 || !WIFSTOPPED(st))
-				break;
-			/* The kernel reports our interrupt before a pending
-			 * signal. A thread that ran into a temporary INT3 just
-			 * before its removal has that SIGTRAP still queued:
-			 * detached now, it would get it untraced, and Go dies
-			 * of it. Let the trap report first; it is rewound and
-			 * suppressed below. */
-			if (st >> 16 == PTRACE_EVENT_STOP &&
-			    sigtrap_pending(tr->p->pid, tid)) {
-				(void)ptrace(PTRACE_CONT, tid, NULL, NULL);
-				continue;
-			}
-			if (st >> 16 == PTRACE_EVENT_STOP) {
-				(void)ptrace(PTRACE_DETACH, tid, NULL, (void *)(long)sig);
-				break;
-			}
-			if (st >> 16) {
-				(void)ptrace(PTRACE_CONT, tid, NULL, NULL);
-				continue;
-			}
-			/* a signal arrived first: pass it on at detach, after a
-			 * trap at a removed trigger was rewound */
-			sig = WSTOPSIG(st);
-			if (sig == SIGTRAP && on_sigtrap(tr, tid) != SIGTRAP)
-				sig = 0;
-			(void)ptrace(PTRACE_DETACH, tid, NULL, (void *)(long)sig);
+		if (!d)
 			break;
+		while ((de = readdir(d))) {
+			pid_t tid = (pid_t)strtol(de->d_name, NULL, 10);
+
+			if (tid > 0)
+				detach_one(tr, tid);
 		}
+		closedir(d);
 	}
+	while (waitpid(-1, &st, __WALL | WNOHANG) > 0)
+		;		/* reap what ended meanwhile */
 }
 
 /* Wait for the armed call to end. Return: 0 done, -ETIMEDOUT, -ESRCH. */
@@ -898,7 +962,7 @@ static int tracer_run(struct tracer *tr, int out_fd)
 			snprintf(res->why, sizeof(res->why),
 				 "no goroutine running user code within the time bound "
 				 "(%d threads probed %d times), nothing was changed",
-				 (int)tr->n, res->probes);
+				 live_threads(tr), res->probes);
 			goto out_detach;
 		}
 		e = arm(tr, tid, &r);
@@ -963,7 +1027,15 @@ static void tracer_child(const struct plan *p, int out_fd)
 	static struct tracer tr;
 	static struct gocall_result res;
 	sigset_t set;
-	int e;
+	int e, null;
+
+	/* The tracer may outlive its caller (a call in flight): it must not
+	 * hold the caller's terminal or pipes open. */
+	null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	for (int fd = 0; fd <= 2 && null >= 0 && out_fd > 2; fd++)
+		(void)dup2(null, fd);
+	if (null > 2)
+		close(null);
 
 	/* Termination signals wait until the call is over (risk 8). */
 	sigemptyset(&set);

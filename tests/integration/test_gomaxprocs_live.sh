@@ -8,7 +8,9 @@
 # (runtime.GOMAXPROCS(0)) must read the new value every time, and every
 # request sent meanwhile must be answered. Idle (a 100 ms ticker only, no
 # thread in user code): the same 40 changes, each entered through a
-# temporary breakpoint on a parked goroutine's return site.
+# temporary breakpoint on a parked goroutine's return site. Churn (one OS
+# thread ended and another started every 5 ms): the same 40 changes while
+# threads come and go under the tracer, and no tracer is left behind.
 # shellcheck source-path=SCRIPTDIR source=lib-runs.sh
 . "$(dirname "$0")/lib-runs.sh"
 gocall=$FG_VICTIMS/fg-gocall
@@ -20,13 +22,13 @@ it_report=/dev/null
 
 # one SHAPE MODE: N changes against a fresh service
 one() {
-	local bin=$FG_VICTIMS/$1 mode=$2 port pid out v prev=2 side ok=0 fails=0 sent trig
+	local bin=$FG_VICTIMS/$1 mode=$2 port pid out v prev=2 side ok=0 fails=0 sent trig t
 	port=$(it_free_port)
-	if [ "$mode" = busy ]; then
-		"$bin" -addr "127.0.0.1:$port" -busy 2 >"$it_tmp/$1-$2.log" 2>&1 &
-	else
-		"$bin" -addr "127.0.0.1:$port" -tick 100ms >"$it_tmp/$1-$2.log" 2>&1 &
-	fi
+	case $mode in
+	busy) "$bin" -addr "127.0.0.1:$port" -busy 2 >"$it_tmp/$1-$2.log" 2>&1 & ;;
+	idle) "$bin" -addr "127.0.0.1:$port" -tick 100ms >"$it_tmp/$1-$2.log" 2>&1 & ;;
+	churn) "$bin" -addr "127.0.0.1:$port" -churn 5ms >"$it_tmp/$1-$2.log" 2>&1 & ;;
+	esac
 	pid=$!
 	it_track $pid
 	it_wait_http "http://127.0.0.1:$port/healthz" || it_fatal "$1 did not come up"
@@ -57,6 +59,8 @@ one() {
 			;;
 		esac
 		got=$(curl -fs --max-time 5 "http://127.0.0.1:$port/procs")
+		t=$(awk '/^TracerPid:/ { print $2 }' "/proc/$pid/status" 2>/dev/null)
+		[ "${t:-0}" = 0 ] || { fails=$((fails + 1)) && echo "$it_name: $1 $mode call $i: still traced by $t" >&2; }
 		if [ "$got" = "$v" ]; then
 			ok=$((ok + 1))
 		else
@@ -121,4 +125,5 @@ for shape in fg-gosvc fg-gosvc-strip fg-gosvc-pie fg-gosvc-cgo; do
 	one "$shape" busy
 	one "$shape" idle
 done
+one fg-gosvc churn
 it_finish

@@ -12,8 +12,11 @@
 //
 // With -tick D a goroutine wakes every D (an otherwise idle service with a
 // periodic job). -spin N starts goroutines that never reach a preemption
-// point (for GODEBUG=asyncpreemptoff=1 tests). With -busy N it also keeps N goroutines computing and allocating, so a
-// live runtime call finds user code on a CPU at any moment.
+// point (for GODEBUG=asyncpreemptoff=1 tests). With -busy N it also keeps N
+// goroutines computing and allocating, so a live runtime call finds user
+// code on a CPU at any moment. With -churn D, every D a goroutine locks its
+// thread and ends, so the runtime ends that thread and starts others: a
+// service whose threads come and go.
 package main
 
 import (
@@ -59,6 +62,20 @@ func loopForever() {
 	}
 }
 
+// churnThreads ends one OS thread every period: a goroutine that exits
+// while locked to its thread takes the thread with it.
+func churnThreads(period time.Duration) {
+	for {
+		done := make(chan struct{})
+		go func() {
+			runtime.LockOSThread()
+			close(done)
+		}()
+		<-done
+		time.Sleep(period)
+	}
+}
+
 // churn computes and allocates in small steps for ever.
 func churn() {
 	var keep [][]byte
@@ -84,7 +101,12 @@ func main() {
 	busy := flag.Int("busy", 0, "goroutines that compute and allocate for ever")
 	tick := flag.Duration("tick", 0, "a goroutine wakes up this often for a little work")
 	spinners := flag.Int("spin", 0, "goroutines in a loop without preemption points")
+	threadChurn := flag.Duration("churn", 0, "end one OS thread this often")
 	flag.Parse()
+
+	if *threadChurn > 0 {
+		go churnThreads(*threadChurn)
+	}
 
 	for i := 0; i < *spinners; i++ {
 		go loopForever()
