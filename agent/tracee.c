@@ -177,8 +177,10 @@ int tracee_seize_stop(pid_t tid, int64_t timeout_ns, int *ret_pending_sig)
 			goto fail;
 		if (is_event_stop(status))
 			break;
-		/* A signal-delivery-stop before ours: hold it back. */
-		if (ptrace(PTRACE_CONT, tid, 0, hold_signal(WSTOPSIG(status), &pending)) < 0) {
+		/* A signal-delivery-stop before ours: hold it back. Any
+		 * ptrace stop may have cleared our request: ask again. */
+		if (ptrace(PTRACE_CONT, tid, 0, hold_signal(WSTOPSIG(status), &pending)) < 0 ||
+		    ptrace(PTRACE_INTERRUPT, tid, 0, 0) < 0) {
 			r = -errno;
 			goto fail;
 		}
