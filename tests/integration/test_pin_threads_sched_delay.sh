@@ -2,10 +2,11 @@
 # SPDX-License-Identifier: Apache-2.0
 # The acceptance run of issue 6: pin-threads cpus: [0] on a CPU-bound Go
 # service (fg-svc /cpu, GOMAXPROCS=2) offered a little more than one CPU of
-# work, which two Ps spread over both CPUs until the pin. Pinned, both Ps'
-# threads stay runnable on one CPU, so each waits about a slice of the
-# other per scheduling. sched_delay.p99 during the fault must reach 3x the
-# baseline's, and a gate on it fails the run.
+# work (the request's cost is measured first), which two Ps spread over both
+# CPUs until the pin. Pinned, both Ps' threads stay runnable on one CPU, so
+# each waits about a slice of the other per scheduling. sched_delay.p99
+# during the fault must reach 3x the baseline's, and a gate on it fails the
+# run.
 # Skipped when this build has no pin-threads backend (faultgate check).
 # it_get assigns the measured values; shellcheck cannot see that.
 # shellcheck disable=SC2154 source-path=SCRIPTDIR source=lib-runs.sh
@@ -14,17 +15,37 @@ command -v jq >/dev/null || it_skip "jq is not installed"
 [ -x "$FAULTGATE" ] || it_fatal "$FAULTGATE is not built"
 [ "$(nproc)" -ge 2 ] || it_skip "needs 2 CPUs to see pinning"
 
+work=3000000
+# The load must stay a little above one CPU whatever the machine's speed:
+# below one CPU the pinned threads park between requests and the delay
+# barely moves. Time one /cpu request (the median of 40 sequential ones,
+# after a warm-up) and offer 1.12 CPUs of it.
+port=$(it_free_port)
+GOMAXPROCS=2 "$FG_VICTIMS/fg-svc" -addr "127.0.0.1:$port" -cpu-work "$work" \
+	>"$it_tmp/cal.log" 2>&1 &
+cal=$!
+it_track "$cal"
+it_wait_http "http://127.0.0.1:$port/healthz" || it_fatal "fg-svc did not start"
+for i in $(seq 50); do
+	curl -s -o /dev/null -w '%{time_total}\n' "http://127.0.0.1:$port/cpu"
+done | tail -n 40 | sort -n >"$it_tmp/cal.times"
+kill "$cal"
+wait "$cal" 2>/dev/null
+t=$(sed -n 20p "$it_tmp/cal.times")
+rate=$(awk "BEGIN { r = int(1.12 / $t); print r < 20 ? 20 : r }")
+echo "$it_name: one /cpu request takes ${t}s, offering ${rate}/s"
+
 port=$(it_free_port)
 cat >"$it_tmp/pb.yaml" <<YAML
 version: 1
 name: it-pin-threads-sched-delay
 target:
-  command: [$FG_VICTIMS/fg-svc, -addr, "127.0.0.1:$port", -cpu-work, "3000000"]
+  command: [$FG_VICTIMS/fg-svc, -addr, "127.0.0.1:$port", -cpu-work, "$work"]
   env: { GOMAXPROCS: "2" }
   ready: { http: "http://127.0.0.1:$port/healthz", timeout: 10s }
   stop_grace: 3s
 load:
-  http: { url: "http://127.0.0.1:$port/cpu", rate: 160/s, connections: 32, timeout: 2s }
+  http: { url: "http://127.0.0.1:$port/cpu", rate: $rate/s, connections: 32, timeout: 2s }
 phases: { baseline: 3s, fault: 4s, recovery: 2s }
 faults:
   - { kind: pin-threads, cpus: [0] }
