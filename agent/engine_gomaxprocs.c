@@ -20,7 +20,7 @@
 
 struct gmp_fault {
 	bool served, changed, restored, failed;
-	int original, after, journal_id;
+	int original, after, restored_value, journal_id;
 	int64_t change_ns, restore_ns;
 	int go_minor;
 	char note[192];
@@ -48,7 +48,7 @@ static int gmp_prepare(struct run_ctx *c, void **ret_state)
 	for (size_t i = 0; i < s->n; i++) {
 		s->f[i].served = run_ctx_uses(c, i, FAULT_BACKEND_PTRACE) &&
 				 c->pb->faults[i].kind == FAULT_GOMAXPROCS;
-		s->f[i].original = s->f[i].after = -1;
+		s->f[i].original = s->f[i].after = s->f[i].restored_value = -1;
 	}
 	*ret_state = s;
 	return 0;
@@ -141,6 +141,7 @@ static void restore(struct gmp_state *s, size_t i)
 		return;
 	}
 	f->restore_ns = res.elapsed_ns;
+	f->restored_value = current_value(s->c->pid);
 	if (f->journal_id)
 		(void)journal_end(s->c->journal, f->journal_id);
 	log_info("fault %zu: GOMAXPROCS back to %d in %.1f ms", i + 1, f->original,
@@ -183,7 +184,9 @@ static void gmp_counters(void *state, size_t i, struct fault_result *ret)
 	f = &s->f[i];
 	ret->gomaxprocs_before = f->original;
 	ret->gomaxprocs_after = f->after;
+	ret->gomaxprocs_restored = f->restored_value;
 	ret->change_ns = f->change_ns;
+	ret->restore_ns = f->restore_ns;
 	if (f->note[0])
 		snprintf(ret->note, sizeof(ret->note), "%s", f->note);
 }

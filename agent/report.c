@@ -156,10 +156,64 @@ static const char *known(const char *name)
 	return name ? name : "?";
 }
 
+/* What one fault did, in the words of its kind. */
+static void fault_summary(const struct fault_spec *spec, const struct fault_result *f,
+			  char *buf, size_t size)
+{
+	char a[32], b[32], c[32];
+
+	switch (spec->kind) {
+	case FAULT_MEM_LEAK:
+		snprintf(buf, size, "mapped %s touched %s released %s",
+			 fg_format_size((double)f->bytes_mapped, a, sizeof(a)),
+			 fg_format_size((double)f->bytes_touched, b, sizeof(b)),
+			 fg_format_size((double)f->bytes_released, c, sizeof(c)));
+		break;
+	case FAULT_PIN_THREADS:
+		snprintf(buf, size, "threads pinned %llu", (unsigned long long)f->threads_pinned);
+		break;
+	case FAULT_FREEZE_THREAD:
+		snprintf(buf, size, "frozen %llu times, %s in all, stop latency max %s",
+			 (unsigned long long)f->freezes,
+			 fg_format_duration(f->frozen_total_ns, a, sizeof(a)),
+			 fg_format_duration(f->stop_latency_max_ns, b, sizeof(b)));
+		break;
+	case FAULT_GOMAXPROCS:
+		if (f->backend == FAULT_BACKEND_ENV) {
+			snprintf(buf, size, "GOMAXPROCS=%d in the environment from the start",
+				 spec->gomaxprocs);
+			break;
+		}
+		if (f->gomaxprocs_before < 0) {
+			snprintf(buf, size, "GOMAXPROCS not changed");
+			break;
+		}
+		if (f->gomaxprocs_restored >= 0)
+			snprintf(c, sizeof(c), "%d", f->gomaxprocs_restored);
+		else
+			snprintf(c, sizeof(c), "?");
+		snprintf(buf, size, "GOMAXPROCS %d -> %d in %s, back to %s in %s",
+			 f->gomaxprocs_before, f->gomaxprocs_after,
+			 fg_format_duration(f->change_ns, a, sizeof(a)), c,
+			 fg_format_duration(f->restore_ns, b, sizeof(b)));
+		break;
+	case FAULT_SLOW_IO:
+	case FAULT_IO_ERROR:
+	case FAULT_CGO_BLOCK:
+	case FAULT_KIND_MAX:
+	default:
+		snprintf(buf, size, "seen %-7llu delayed %-7llu failed %-5llu added %s",
+			 (unsigned long long)f->seen, (unsigned long long)f->delayed,
+			 (unsigned long long)f->failed,
+			 fg_format_duration(f->delay_total_ns, a, sizeof(a)));
+		break;
+	}
+}
+
 static void print_faults(const struct run_results *r, FILE *out)
 {
 	const struct fault_result *f;
-	char win[32], added[32];
+	char win[32], what[160];
 	size_t i;
 
 	if (!r->pb || r->pb->n_faults == 0 || !r->faults)
@@ -172,16 +226,12 @@ static void print_faults(const struct run_results *r, FILE *out)
 				 f->window_start_s, f->window_end_s);
 		else
 			snprintf(win, sizeof(win), "not reached");
-		fprintf(out,
-			"  %-13s %-8s %12s  seen %-7llu delayed %-7llu failed "
-			"%-5llu added %s\n",
+		fault_summary(&r->pb->faults[i], f, what, sizeof(what));
+		fprintf(out, "  %-13s %-8s %12s  %s\n",
 			known(fault_kind_name(r->pb->faults[i].kind)),
-			known(fault_backend_name(f->backend)), win,
-			(unsigned long long)f->seen,
-			(unsigned long long)f->delayed,
-			(unsigned long long)f->failed,
-			fg_format_duration(f->delay_total_ns, added,
-					   sizeof(added)));
+			known(fault_backend_name(f->backend)), win, what);
+		if (f->note[0])
+			fprintf(out, "  %13s %s\n", "", f->note);
 	}
 }
 

@@ -280,7 +280,11 @@ static json_t *fault_json(struct jb *b, const struct run_results *r, size_t i)
 		put(b, c, "gomaxprocs_after",
 		    f->gomaxprocs_after >= 0 ? json_integer(f->gomaxprocs_after)
 					     : json_null());
+		put(b, c, "gomaxprocs_restored",
+		    f->gomaxprocs_restored >= 0 ? json_integer(f->gomaxprocs_restored)
+						: json_null());
 		put(b, c, "change_ms", num((double)f->change_ns / 1e6));
+		put(b, c, "restore_ms", num((double)f->restore_ns / 1e6));
 	}
 	put(b, o, "counters", c);
 	put(b, o, "note", f && f->note[0] ? json_string(f->note) : json_null());

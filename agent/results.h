@@ -35,9 +35,11 @@ struct fault_result {
 	uint64_t freezes;
 	int64_t frozen_total_ns;
 	int64_t stop_latency_max_ns;
-	/* gomaxprocs: values before and after, time the change took */
+	/* gomaxprocs: values before, after the change and after the
+	 * restore, and the time each of the two calls took */
 	int gomaxprocs_before, gomaxprocs_after;	/* -1 when not known */
-	int64_t change_ns;
+	int gomaxprocs_restored;			/* -1 when not known */
+	int64_t change_ns, restore_ns;
 	char note[192];		/* what the report should say about this fault */
 };
 

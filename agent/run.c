@@ -818,6 +818,7 @@ static void fill_faults(struct runner *r)
 		fr->applied = r->windows[i] != WINDOW_PENDING;
 		fr->gomaxprocs_before = -1;
 		fr->gomaxprocs_after = -1;
+		fr->gomaxprocs_restored = -1;
 		if (e >= 0 && engines[e]->counters)
 			engines[e]->counters(r->engine_state[e], i, fr);
 		/* Engines that helped add their counts. */

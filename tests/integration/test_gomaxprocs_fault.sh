@@ -99,6 +99,8 @@ it_get lf '.phases.fault.latency_ms.p50'
 it_get before '.faults[0].counters.gomaxprocs_before'
 it_get after '.faults[0].counters.gomaxprocs_after'
 it_get change '.faults[0].counters.change_ms'
+it_get restored '.faults[0].counters.gomaxprocs_restored'
+it_get restore '.faults[0].counters.restore_ms'
 it_get vmin '.phases.fault.vitals.gomaxprocs_min'
 it_get tb '.phases.baseline.throughput_rps'
 it_get tf '.phases.fault.throughput_rps'
@@ -107,6 +109,9 @@ it_check "report: throughput during fault <= 75% of baseline" "$tf <= 0.75 * $tb
 it_check "latency rises in the fault phase" "$lf > $lb" "p50 baseline=$lb fault=$lf ms"
 it_check "report: GOMAXPROCS 2 before, 1 after the change" "$before == 2 && $after == 1" \
 	"before=$before after=$after change=${change}ms"
+it_check "report: GOMAXPROCS 2 again after the window, both calls timed" \
+	"$restored == 2 && $change > 0 && $restore > 0" \
+	"restored=$restored change=${change}ms restore=${restore}ms"
 it_check "the sampler saw GOMAXPROCS 1 in the fault phase" "$vmin == 1" "min=$vmin"
 now=$("$FAULTGATE" inspect "$svc" --json | jq -r .go.gomaxprocs)
 it_check "GOMAXPROCS is back to 2 after the run" "$now == 2" "gomaxprocs=$now"
