@@ -13,8 +13,12 @@
 #define MAX_GOMAXPROCS 4096
 #define MAX_ALLGS (1u << 22)
 #define IOV_BATCH 512
-#define G_DEAD 6
-#define G_IDLE 0
+#define G_RUNNABLE 1
+#define G_RUNNING 2
+#define G_SYSCALL 3
+#define G_WAITING 4
+#define G_COPYSTACK 8
+#define G_PREEMPTED 9
 #define G_SCAN 0x1000u
 
 int goruntime_read(pid_t pid, uint64_t addr, void *buf, size_t len)
@@ -157,8 +161,9 @@ int goruntime_gomaxprocs(const struct goruntime *rt, int *ret)
 	return 0;
 }
 
-/* Count live goroutines among @n g pointers. */
-static int count_live(const struct goruntime *rt, const uint64_t *gs, size_t n, int *count)
+/* Sort the live goroutines among @n g pointers by state. */
+static int count_states(const struct goruntime *rt, const uint64_t *gs, size_t n,
+			struct goruntime_gstates *c)
 {
 	struct iovec l[IOV_BATCH], r[IOV_BATCH];
 	uint32_t st[IOV_BATCH];
@@ -180,21 +185,37 @@ static int count_live(const struct goruntime *rt, const uint64_t *gs, size_t n, 
 		if (got < 0)
 			return -errno;
 		for (size_t j = 0; j < (size_t)got / sizeof(uint32_t); j++) {
-			uint32_t s = st[j] & ~G_SCAN;
-
-			if (s != G_DEAD && s != G_IDLE && s <= 9)
-				(*count)++;
+			switch (st[j] & ~G_SCAN) {
+			case G_RUNNABLE:
+			case G_PREEMPTED:
+				c->runnable++;
+				break;
+			case G_RUNNING:
+			case G_COPYSTACK:
+				c->running++;
+				break;
+			case G_SYSCALL:
+				c->syscall++;
+				break;
+			case G_WAITING:
+				c->waiting++;
+				break;
+			default:	/* idle, dead, or not a g any more */
+				continue;
+			}
+			c->total++;
 		}
 	}
 	return 0;
 }
 
-int goruntime_goroutines(const struct goruntime *rt, int *ret)
+int goruntime_goroutine_states(const struct goruntime *rt, struct goruntime_gstates *ret)
 {
 	fg_autofree uint64_t *gs = NULL;
 	uint64_t hdr[3];
-	int count = 0, r;
+	int r;
 
+	*ret = (struct goruntime_gstates){ 0 };
 	if (!rt->allgs_addr || rt->status_off < 0)
 		return -ENOENT;
 	r = goruntime_read(rt->pid, rt->allgs_addr, hdr, sizeof(hdr));
@@ -208,9 +229,15 @@ int goruntime_goroutines(const struct goruntime *rt, int *ret)
 	r = goruntime_read(rt->pid, hdr[0], gs, hdr[1] * sizeof(*gs));
 	if (r < 0)
 		return r;
-	r = count_live(rt, gs, hdr[1], &count);
-	if (r < 0)
-		return r;
-	*ret = count;
-	return 0;
+	return count_states(rt, gs, hdr[1], ret);
+}
+
+int goruntime_goroutines(const struct goruntime *rt, int *ret)
+{
+	struct goruntime_gstates c;
+	int r = goruntime_goroutine_states(rt, &c);
+
+	if (r == 0)
+		*ret = c.total;
+	return r;
 }

@@ -39,6 +39,18 @@ struct goruntime *goruntime_free(struct goruntime *rt);
  */
 int goruntime_gomaxprocs(const struct goruntime *rt, int *ret);
 
+/* Live goroutines by scheduler state; runnable includes preempted ones. */
+struct goruntime_gstates {
+	int total, running, runnable, syscall, waiting;
+};
+
+/**
+ * goruntime_goroutine_states() - the live goroutines (system goroutines
+ * included) by state, from one walk of runtime.allgs.
+ * Return: as goruntime_gomaxprocs().
+ */
+int goruntime_goroutine_states(const struct goruntime *rt, struct goruntime_gstates *ret);
+
 /**
  * goruntime_goroutines() - goroutines that are not dead or idle (system
  * goroutines included), from a walk of runtime.allgs.

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <jansson.h>
+#include <seccomp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -27,6 +28,7 @@ struct thread_info {
 	double wait_ms;			/* run-queue wait, total */
 	uint64_t slices;
 	uint64_t vol, nonvol;
+	char syscall[24];		/* blocked in this syscall, "" when running */
 };
 
 struct proc_info {
@@ -35,7 +37,7 @@ struct proc_info {
 	char comm[32];
 	uint64_t rss_bytes;
 	unsigned threads;
-	uint64_t vol, nonvol;
+	uint64_t vol, nonvol;		/* summed over the threads */
 	struct thread_info *t;
 	size_t n;
 
@@ -43,6 +45,7 @@ struct proc_info {
 	struct goruntime *rt;
 	char go_version[32];
 	int gomaxprocs, goroutines;	/* -1 unknown */
+	struct goruntime_gstates gstates;
 	const char *gomaxprocs_src;
 	char gomaxprocs_why[96], goroutines_why[96];
 };
@@ -66,6 +69,32 @@ static uint64_t status_u64(const char *buf, const char *key)
 	const char *p = strstr(buf, key);
 
 	return p ? strtoull(p + strlen(key), NULL, 10) : 0;
+}
+
+/* The syscall a blocked thread sits in, from /proc/PID/task/TID/syscall:
+ * "running" when it runs, else the number and arguments (the kernel takes
+ * them from the thread's saved registers; nothing is stopped). */
+static void read_syscall(pid_t pid, struct thread_info *t)
+{
+	char path[96], buf[256];
+	char *name;
+	long nr;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/syscall", (int)pid, (int)t->tid);
+	if (read_text(path, buf, sizeof(buf)) < 0 || sscanf(buf, "%ld", &nr) != 1) {
+		snprintf(t->syscall, sizeof(t->syscall), "%s",
+			 strncmp(buf, "running", 7) == 0 ? "" : "?");
+		return;
+	}
+	if (nr < 0) {		/* blocked, but not in a syscall (a fault) */
+		snprintf(t->syscall, sizeof(t->syscall), "-");
+		return;
+	}
+	name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, (int)nr);
+	snprintf(t->syscall, sizeof(t->syscall), "%s", name ? name : "?");
+	if (!name)
+		snprintf(t->syscall, sizeof(t->syscall), "%ld", nr);
+	free(name);
 }
 
 static void read_thread(pid_t pid, struct thread_info *t)
@@ -98,6 +127,7 @@ static void read_thread(pid_t pid, struct thread_info *t)
 		t->vol = status_u64(buf, "\nvoluntary_ctxt_switches:");
 		t->nonvol = status_u64(buf, "\nnonvoluntary_ctxt_switches:");
 	}
+	read_syscall(pid, t);
 }
 
 static int read_threads(struct proc_info *pi)
@@ -120,6 +150,8 @@ static int read_threads(struct proc_info *pi)
 			continue;
 		pi->t[pi->n].tid = (pid_t)strtol(de->d_name, NULL, 10);
 		read_thread(pi->pid, &pi->t[pi->n]);
+		pi->vol += pi->t[pi->n].vol;
+		pi->nonvol += pi->t[pi->n].nonvol;
 		pi->n++;
 	}
 	closedir(d);
@@ -139,8 +171,6 @@ static int read_proc(struct proc_info *pi)
 	sscanf(buf, "Name:\t%31s", pi->comm);
 	pi->rss_bytes = status_u64(buf, "\nVmRSS:") * 1024;
 	pi->threads = (unsigned)status_u64(buf, "\nThreads:");
-	pi->vol = status_u64(buf, "\nvoluntary_ctxt_switches:");
-	pi->nonvol = status_u64(buf, "\nnonvoluntary_ctxt_switches:");
 	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pi->pid);
 	n = readlink(path, pi->exe, sizeof(pi->exe) - 1);
 	pi->exe[n > 0 ? n : 0] = '\0';
@@ -182,9 +212,11 @@ static void read_go(struct proc_info *pi)
 	}
 	if (r < 0)
 		why(pi->gomaxprocs_why, sizeof(pi->gomaxprocs_why), r);
-	r = goruntime_goroutines(pi->rt, &pi->goroutines);
+	r = goruntime_goroutine_states(pi->rt, &pi->gstates);
 	if (r < 0)
 		why(pi->goroutines_why, sizeof(pi->goroutines_why), r);
+	else
+		pi->goroutines = pi->gstates.total;
 }
 
 static void print_table(const struct proc_info *pi, FILE *out)
@@ -203,24 +235,30 @@ static void print_table(const struct proc_info *pi, FILE *out)
 		else
 			fprintf(out, "gomaxprocs  unknown (%s)\n", pi->gomaxprocs_why);
 		if (pi->goroutines >= 0)
-			fprintf(out, "goroutines  %d (runtime's own included)\n", pi->goroutines);
+			fprintf(out,
+				"goroutines  %d: %d running, %d runnable, %d in syscalls, "
+				"%d waiting (the runtime's own included)\n",
+				pi->goroutines, pi->gstates.running, pi->gstates.runnable,
+				pi->gstates.syscall, pi->gstates.waiting);
 		else
 			fprintf(out, "goroutines  unknown (%s)\n", pi->goroutines_why);
 	}
 	fprintf(out, "threads     %u\n", pi->threads);
 	fprintf(out, "rss         %.1f MiB\n", (double)pi->rss_bytes / (1024.0 * 1024.0));
-	fprintf(out, "ctxsw       %" PRIu64 " voluntary, %" PRIu64 " nonvoluntary\n", pi->vol,
-		pi->nonvol);
-	fprintf(out, "\n%8s %-16s %5s %12s %12s %10s %10s %10s %10s\n", "TID", "NAME", "STATE",
-		"CPU_MS", "RUNQ_WAIT_MS", "SLICES", "WAIT/SLICE", "VOL", "NONVOL");
+	fprintf(out,
+		"ctxsw       %" PRIu64 " voluntary, %" PRIu64 " nonvoluntary (all threads)\n",
+		pi->vol, pi->nonvol);
+	fprintf(out, "\n%8s %-16s %5s %-16s %10s %10s %9s %9s %9s %9s\n", "TID", "NAME", "STATE",
+		"SYSCALL", "CPU_MS", "RUNQ_MS", "SLICES", "MS/SLICE", "VOL", "NONVOL");
 	for (size_t i = 0; i < pi->n; i++) {
 		const struct thread_info *t = &pi->t[i];
 		double per = t->slices ? t->wait_ms / (double)t->slices : 0.0;
 
-		fprintf(out, "%8d %-16s %5c %12.1f %12.3f %10" PRIu64 " %10.4f %10" PRIu64
-			" %10" PRIu64 "\n",
-			(int)t->tid, t->comm, t->state ? t->state : '?', t->cpu_ms, t->wait_ms,
-			t->slices, per, t->vol, t->nonvol);
+		fprintf(out, "%8d %-16s %5c %-16s %10.1f %10.3f %9" PRIu64 " %9.4f %9" PRIu64
+			" %9" PRIu64 "\n",
+			(int)t->tid, t->comm, t->state ? t->state : '?',
+			t->syscall[0] ? t->syscall : "(on cpu)", t->cpu_ms, t->wait_ms, t->slices,
+			per, t->vol, t->nonvol);
 	}
 }
 
@@ -249,6 +287,13 @@ static void print_json(const struct proc_info *pi, FILE *out)
 				    pi->gomaxprocs_src ? json_string(pi->gomaxprocs_src)
 						       : json_null());
 		json_object_set_new(go, "goroutines", int_or_null(pi->goroutines));
+		json_object_set_new(
+		    go, "goroutine_states",
+		    pi->goroutines < 0
+			? json_null()
+			: json_pack("{s:i, s:i, s:i, s:i}", "running", pi->gstates.running,
+				    "runnable", pi->gstates.runnable, "syscall",
+				    pi->gstates.syscall, "waiting", pi->gstates.waiting));
 		json_object_set_new(root, "go", go);
 	} else {
 		json_object_set_new(root, "go", json_null());
@@ -262,14 +307,16 @@ static void print_json(const struct proc_info *pi, FILE *out)
 		char st[2] = { t->state ? t->state : '?', '\0' };
 
 		json_array_append_new(
-		    threads, json_pack("{s:i, s:s, s:s, s:f, s:f, s:I, s:I, s:I}", "tid",
-				       (int)t->tid, "name", t->comm, "state", st, "cpu_ms",
-				       t->cpu_ms, "runq_wait_ms", t->wait_ms, "timeslices",
-				       (json_int_t)t->slices, "ctx_voluntary", (json_int_t)t->vol,
-				       "ctx_nonvoluntary", (json_int_t)t->nonvol));
+		    threads,
+		    json_pack("{s:i, s:s, s:s, s:o, s:f, s:f, s:I, s:I, s:I}", "tid", (int)t->tid,
+			      "name", t->comm, "state", st, "syscall",
+			      t->syscall[0] ? json_string(t->syscall) : json_null(), "cpu_ms",
+			      t->cpu_ms, "runq_wait_ms", t->wait_ms, "timeslices",
+			      (json_int_t)t->slices, "ctx_voluntary", (json_int_t)t->vol,
+			      "ctx_nonvoluntary", (json_int_t)t->nonvol));
 	}
 	json_object_set_new(root, "thread_list", threads);
-	json_dumpf(root, out, JSON_INDENT(2));
+	json_dumpf(root, out, JSON_INDENT(2) | JSON_REAL_PRECISION(9));
 	fputc('\n', out);
 	json_decref(root);
 }

@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: Apache-2.0
 # faultgate inspect: on fg-gosvc under load (static and stripped builds) the
 # table has every row and --json parses with GOMAXPROCS equal to what the
-# service itself reports and a goroutine count at least its own; on a C
+# service itself reports, a goroutine count at least its own whose states
+# add up to it, the syscalls idle threads wait in, and context switches
+# summed over the threads; on a C
 # process the non-Go rows are there and it says the process is not Go. The
 # target is not stopped or changed: its TracerPid stays 0.
 # shellcheck source-path=SCRIPTDIR source=lib-runs.sh
@@ -34,6 +36,17 @@ for shape in fg-gosvc fg-gosvc-strip; do
 	own=$(curl -fs "http://127.0.0.1:$port/goroutines")
 	it_check "$shape: --json parses, GOMAXPROCS 2, goroutines >= the service's own" \
 		"$g == 2 && $n >= $own && $t >= 1" "gomaxprocs=$g goroutines=$n (own $own) threads=$t"
+	st=$(jq -r '.go.goroutine_states | .running + .runnable + .syscall + .waiting' \
+		"$it_tmp/$shape.json")
+	it_check "$shape: goroutines by state add up to the count" "$st == $n" \
+		"states sum $st, goroutines $n"
+	sc=$(jq -r '[.thread_list[].syscall | select(. == "futex" or . == "epoll_pwait"
+		or . == "nanosleep")] | length' "$it_tmp/$shape.json")
+	cs=$(jq -r '[.thread_list[].ctx_voluntary] | add == '"$(jq .ctx_voluntary "$it_tmp/$shape.json")" \
+		"$it_tmp/$shape.json")
+	it_check "$shape: threads parked in futex/epoll/nanosleep are named" "$sc >= 1" \
+		"$sc threads; $(grep -c futex "$it_tmp/$shape.txt") futex rows in the table"
+	it_check "$shape: context switches are the sum over the threads" "$cs == true" "$cs"
 	tp=$(awk '/TracerPid/ { print $2 }' "/proc/$pid/status")
 	it_check "$shape: not traced afterwards" "$tp == 0" "TracerPid=$tp"
 	wait "$loader"
