@@ -188,14 +188,16 @@ static void fault_summary(const struct fault_spec *spec, const struct fault_resu
 			snprintf(buf, size, "GOMAXPROCS not changed");
 			break;
 		}
-		if (f->gomaxprocs_restored >= 0)
-			snprintf(c, sizeof(c), "%d", f->gomaxprocs_restored);
+		if (f->restore_ns <= 0)
+			snprintf(c, sizeof(c), "not put back");
+		else if (f->gomaxprocs_restored >= 0)
+			snprintf(c, sizeof(c), "back to %d in %s", f->gomaxprocs_restored,
+				 fg_format_duration(f->restore_ns, b, sizeof(b)));
 		else
-			snprintf(c, sizeof(c), "?");
-		snprintf(buf, size, "GOMAXPROCS %d -> %d in %s, back to %s in %s",
-			 f->gomaxprocs_before, f->gomaxprocs_after,
-			 fg_format_duration(f->change_ns, a, sizeof(a)), c,
-			 fg_format_duration(f->restore_ns, b, sizeof(b)));
+			snprintf(c, sizeof(c), "put back in %s",
+				 fg_format_duration(f->restore_ns, b, sizeof(b)));
+		snprintf(buf, size, "GOMAXPROCS %d -> %d in %s, %s", f->gomaxprocs_before,
+			 f->gomaxprocs_after, fg_format_duration(f->change_ns, a, sizeof(a)), c);
 		break;
 	case FAULT_SLOW_IO:
 	case FAULT_IO_ERROR:
