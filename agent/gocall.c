@@ -90,6 +90,7 @@ struct tracer {
 	pid_t trigger_hit;
 	pid_t only_tid;			/* candidate must be this thread, if set */
 	int end_status;			/* wait status of the leader's end, or -1 */
+	bool job_stopped;		/* a thread was found in a group-stop */
 	uint64_t passed_trap_rip;	/* last SIGTRAP handed to the target */
 	struct gocall_result *res;
 };
@@ -410,6 +411,7 @@ static int interrupt(struct tracer *tr, pid_t tid)
 			/* group-stop: the process is stopped by job control;
 			 * leave it so and do not use this thread */
 			(void)ptrace(PTRACE_LISTEN, tid, NULL, NULL);
+			tr->job_stopped = true;
 			return -EAGAIN;
 		}
 		if (WIFSTOPPED(st) && st >> 16 == PTRACE_EVENT_STOP) {
@@ -955,6 +957,13 @@ static int tracer_run(struct tracer *tr, int out_fd)
 
 		if (tid < 0) {
 			e = -ESRCH;
+			goto out_detach;
+		}
+		if (tid == 0 && tr->job_stopped && res->probes == 0) {
+			e = -ETIMEDOUT;
+			snprintf(res->why, sizeof(res->why),
+				 "the process stayed stopped by job control (SIGSTOP) for the "
+				 "whole time bound, nothing was changed");
 			goto out_detach;
 		}
 		if (tid == 0) {

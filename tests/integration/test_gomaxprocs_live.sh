@@ -11,6 +11,8 @@
 # temporary breakpoint on a parked goroutine's return site. Churn (one OS
 # thread ended and another started every 5 ms): the same 40 changes while
 # threads come and go under the tracer, and no tracer is left behind.
+# Signals (idle, and a SIGUSR1 every 20 ms): the same 40 changes, and every
+# signal sent meanwhile reaches the service.
 # shellcheck source-path=SCRIPTDIR source=lib-runs.sh
 . "$(dirname "$0")/lib-runs.sh"
 gocall=$FG_VICTIMS/fg-gocall
@@ -28,11 +30,26 @@ one() {
 	busy) "$bin" -addr "127.0.0.1:$port" -busy 2 >"$it_tmp/$1-$2.log" 2>&1 & ;;
 	idle) "$bin" -addr "127.0.0.1:$port" -tick 100ms >"$it_tmp/$1-$2.log" 2>&1 & ;;
 	churn) "$bin" -addr "127.0.0.1:$port" -churn 5ms >"$it_tmp/$1-$2.log" 2>&1 & ;;
+	signals) "$bin" -addr "127.0.0.1:$port" -tick 100ms -sigusr1 >"$it_tmp/$1-$2.log" 2>&1 & ;;
 	esac
 	pid=$!
 	it_track $pid
 	it_wait_http "http://127.0.0.1:$port/healthz" || it_fatal "$1 did not come up"
 	side=
+	if [ "$mode" = signals ]; then
+		# a SIGUSR1 every 20 ms while the calls go on: each one passes
+		# through the tracer during a call and must still arrive
+		touch "$it_tmp/run-$1"
+		(
+			n=0
+			while [ -e "$it_tmp/run-$1" ] && kill -USR1 "$pid" 2>/dev/null; do
+				n=$((n + 1))
+				sleep 0.02
+			done
+			echo "$n" >"$it_tmp/side-$1"
+		) &
+		side=$!
+	fi
 	if [ "$mode" = busy ]; then
 		# a request stream that must be answered throughout
 		touch "$it_tmp/run-$1"
@@ -72,8 +89,19 @@ one() {
 		rm -f "$it_tmp/run-$1"
 		wait "$side"
 		read -r sent bad <"$it_tmp/side-$1"
+	fi
+	if [ "$mode" = busy ]; then
 		it_check "$1 $mode: every request answered" "$bad == 0 && $sent > 0" \
 			"$sent sent, $bad failed"
+	fi
+	if [ "$mode" = signals ]; then
+		for _ in $(seq 20); do
+			[ "$(grep -c '^sigusr1 ' "$it_tmp/$1-$2.log")" -ge "$sent" ] && break
+			sleep 0.1
+		done
+		got=$(grep -c '^sigusr1 ' "$it_tmp/$1-$2.log")
+		it_check "$1 $mode: every SIGUSR1 sent during the calls arrived" \
+			"$got == $sent && $sent > 0" "$sent sent, $got received"
 	fi
 	if ! kill -0 "$pid" 2>/dev/null; then
 		# How it died (a Go runtime prints the fatal signal): keep it in
@@ -126,4 +154,5 @@ for shape in fg-gosvc fg-gosvc-strip fg-gosvc-pie fg-gosvc-cgo; do
 	one "$shape" idle
 done
 one fg-gosvc churn
+one fg-gosvc signals
 it_finish

@@ -16,7 +16,8 @@
 // goroutines computing and allocating, so a live runtime call finds user
 // code on a CPU at any moment. With -churn D, every D a goroutine locks its
 // thread and ends, so the runtime ends that thread and starts others: a
-// service whose threads come and go.
+// service whose threads come and go. With -sigusr1 it prints a line for
+// every SIGUSR1 it receives, so a test can tell whether a signal was lost.
 package main
 
 import (
@@ -102,7 +103,19 @@ func main() {
 	tick := flag.Duration("tick", 0, "a goroutine wakes up this often for a little work")
 	spinners := flag.Int("spin", 0, "goroutines in a loop without preemption points")
 	threadChurn := flag.Duration("churn", 0, "end one OS thread this often")
+	countSignals := flag.Bool("sigusr1", false, "print a line for every SIGUSR1")
 	flag.Parse()
+
+	if *countSignals {
+		usr1 := make(chan os.Signal, 64)
+		signal.Notify(usr1, syscall.SIGUSR1)
+		go func() {
+			for n := 1; ; n++ {
+				<-usr1
+				fmt.Printf("sigusr1 %d\n", n)
+			}
+		}()
+	}
 
 	if *threadChurn > 0 {
 		go churnThreads(*threadChurn)
