@@ -186,6 +186,30 @@ static void add_thread(struct tracer *tr, pid_t tid)
 	}
 }
 
+/* After a refused seize of @tid: whether it is traced by us already (a
+ * thread cloned since the seize of its parent is attached by
+ * PTRACE_O_TRACECLONE) or on its way out (a zombie cannot be seized). */
+static bool thread_ours_or_ending(pid_t pid, pid_t tid)
+{
+	char path[64], buf[2048], *p;
+	fg_autoclose int fd = -1;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", (int)pid, (int)tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return true;	/* gone */
+	n = read(fd, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return true;
+	buf[n] = '\0';
+	p = strstr(buf, "\nState:");
+	if (p && p[7] == '\t' && (p[8] == 'Z' || p[8] == 'X'))
+		return true;
+	p = strstr(buf, "\nTracerPid:");
+	return p && (pid_t)strtol(p + 11, NULL, 10) == getpid();
+}
+
 /* Seize every thread of the process; rescan until no new one appears.
  * Return: 0, -EPERM, -ESRCH, -EBUSY. */
 static int seize_all(struct tracer *tr)
@@ -212,6 +236,12 @@ static int seize_all(struct tracer *tr)
 
 				if (e == ESRCH)
 					continue;
+				if (e == EPERM && thread_ours_or_ending(tr->p->pid, tid)) {
+					/* a clone of a thread seized before us
+					 * (traced already), or one exiting */
+					add_thread(tr, tid);
+					continue;
+				}
 				closedir(d);
 				return -e;
 			}
