@@ -11,6 +11,8 @@
 # temporary breakpoint on a parked goroutine's return site. Churn (one OS
 # thread ended and another started every 5 ms): the same 40 changes while
 # threads come and go under the tracer, and no tracer is left behind.
+# With GODEBUG=asyncpreemptoff=1, two goroutines looping without preemption
+# points make a call refused with nothing changed; one is served.
 # Signals (idle, and a SIGUSR1 every 20 ms): the same 40 changes, and every
 # signal sent meanwhile reaches the service.
 # shellcheck source-path=SCRIPTDIR source=lib-runs.sh
@@ -140,6 +142,20 @@ refusals() {
 		"$(grep -c 'nothing was changed' <<<"$out") == 1 && ${got:-0} == 3" \
 		"$out; /procs=$got"
 	kill -9 "$pid"
+	wait "$pid" 2>/dev/null
+	# one such goroutine: the call is made on it (it parks during the call)
+	port=$(it_free_port)
+	GOMAXPROCS=3 GODEBUG=asyncpreemptoff=1 "$FG_VICTIMS/fg-gosvc" -addr "127.0.0.1:$port" \
+		-spin 1 -tick 50ms >"$it_tmp/spin1.log" 2>&1 &
+	pid=$!
+	it_track $pid
+	it_wait_http "http://127.0.0.1:$port/healthz" || it_fatal "spinning fg-gosvc did not come up"
+	out=$("$gocall" "$pid" 2 2000)
+	got=$(curl -fs --max-time 3 "http://127.0.0.1:$port/procs")
+	it_check "asyncpreemptoff=1 with 1 spinning goroutine: served" \
+		"$(grep -c '^prev=3 ' <<<"$out") == 1 && ${got:-0} == 2" "$out; /procs=$got"
+	kill -9 "$pid"
+	wait "$pid" 2>/dev/null
 	sleep 30 &
 	pid=$!
 	it_track $pid
