@@ -382,6 +382,29 @@ static int may_ptrace(pid_t pid, const struct proc_status *t, struct fg_error *r
 	return 0;
 }
 
+/* Whether @pid is a kernel thread: PF_KTHREAD in the flags field of
+ * /proc/PID/stat (the ninth). */
+static bool kernel_thread(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long flags = 0;
+	fg_autoclose int fd = -1;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %lu", &flags) != 1)
+		return false;
+	return flags & 0x00200000UL;	/* PF_KTHREAD */
+}
+
 int attach_preflight(pid_t pid, struct fg_error *reterr)
 {
 	struct proc_status s;
@@ -394,6 +417,11 @@ int attach_preflight(pid_t pid, struct fg_error *reterr)
 	if (s.state == 'Z' || s.state == 'X')
 		return fg_error_set(reterr, ESRCH, 0, 0,
 				    "pid %d ('%s') has exited (zombie)", (int)pid, comm);
+	if (kernel_thread(pid))
+		return fg_error_set(reterr, EINVAL, 0, 0,
+				    "pid %d ('%s') is a kernel thread, not a program faultgate "
+				    "can act on",
+				    (int)pid, comm);
 	r = same_namespace(pid, "user", reterr);
 	if (r < 0)
 		return r;

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
@@ -40,6 +41,8 @@
 #define G_WAITING 4
 #define ATTEMPTS_MAX 50
 #define CHILD_GRACE_NS (2 * NS_PER_S)
+#define TRACER_COMM "fg-rtcall"
+#define OTHER_CALL_POLL_NS (20 * NS_PER_MS)
 
 /* R12 at a protocol stop */
 enum {
@@ -1068,6 +1071,9 @@ static void tracer_child(const struct plan *p, int out_fd)
 	sigset_t set;
 	int e, null;
 
+	/* A later call that finds the target traced by this name knows a
+	 * call is in flight and waits for it (see wait_for_other_call). */
+	(void)prctl(PR_SET_NAME, TRACER_COMM);
 	/* The tracer may outlive its caller (a call in flight): it must not
 	 * hold the caller's terminal or pipes open. */
 	null = open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -1223,6 +1229,41 @@ static pid_t spawn_tracer(const struct plan *p, int out_fd, int in_fd)
 	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? mid : -EAGAIN;
 }
 
+/* Whether @pid is traced by another call's tracer (a caller killed during
+ * its call leaves it running to the end). */
+static bool other_call_in_flight(pid_t pid)
+{
+	char path[64], comm[32] = "";
+	int tp = tracer_of(pid);
+	FILE *f;
+
+	if (tp <= 0)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/comm", tp);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	if (!fgets(comm, sizeof(comm), f))
+		comm[0] = '\0';
+	fclose(f);
+	comm[strcspn(comm, "\n")] = '\0';
+	return strcmp(comm, TRACER_COMM) == 0;
+}
+
+/* Let a call already in flight finish, within @until. Return: true when
+ * the target is free now. */
+static bool wait_for_other_call(pid_t pid, int64_t until)
+{
+	struct timespec ts = { .tv_nsec = OTHER_CALL_POLL_NS };
+
+	while (other_call_in_flight(pid)) {
+		if (fg_now_ns() >= until)
+			return false;
+		nanosleep(&ts, NULL);
+	}
+	return true;
+}
+
 int gocall_gomaxprocs(pid_t pid, int n, int64_t timeout_ns, struct gocall_result *ret)
 {
 	struct goruntime *rt = NULL;
@@ -1239,6 +1280,7 @@ int gocall_gomaxprocs(pid_t pid, int n, int64_t timeout_ns, struct gocall_result
 	if (r < 0)
 		return r;
 	ret->go_minor = rt->elf->go_minor;
+	(void)wait_for_other_call(pid, fg_now_ns() + timeout_ns);
 	r = plan_call(rt, n, timeout_ns, &p, ret->why, sizeof(ret->why));
 	if (r < 0)
 		goto out;

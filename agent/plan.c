@@ -110,8 +110,13 @@ static int inspect_process(const struct playbook *pb, struct run_prep *p,
 	p->exe[n > 0 ? n : 0] = '\0';
 	p->binfo_err = binfo_inspect(proc, &p->facts, NULL, 0);
 	r = attach_preflight(p->pid, reterr);
-	if (r < 0)
+	if (r < 0 && reterr) {
 		fg_error_prefix(reterr, "target");
+		if (!reterr->line) {
+			reterr->line = pb->target.line;
+			reterr->col = pb->target.col;
+		}
+	}
 	return r;
 }
 
@@ -452,8 +457,7 @@ int run_plan_print(const struct playbook *pb, FILE *out)
 	run_prep_done(&p);
 	if (r < 0) {
 		fflush(out);
-		fprintf(stderr, "faultgate: %s\n",
-			fg_error_format(&err, pb->path, line, sizeof(line)));
+		fprintf(stderr, "%s\n", fg_error_format(&err, pb->path, line, sizeof(line)));
 		return 2;
 	}
 	return 0;

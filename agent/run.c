@@ -297,8 +297,8 @@ static int setup(struct runner *r)
 		/* `inject` wrote the playbook itself: its lines mean nothing. */
 		if (r->opts->adhoc)
 			err.line = err.col = 0;
-		log_error("%s", fg_error_format(&err, r->pb->path, line,
-						sizeof(line)));
+		/* the playbook's own error form, as for any bad input */
+		fprintf(stderr, "%s\n", fg_error_format(&err, r->pb->path, line, sizeof(line)));
 		return k;
 	}
 	r->spec = r->pb->target;

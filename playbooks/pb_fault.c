@@ -392,6 +392,44 @@ static int parse_one(struct pb_ctx *c, yaml_node_t *map, struct fault_spec *f)
 	return 0;
 }
 
+/*
+ * GOMAXPROCS has one value: two gomaxprocs faults active at once would each
+ * put back what it found, the later one the earlier one's value. Two set at
+ * launch would give the environment two values. Refuse both.
+ */
+static int check_gomaxprocs_overlap(struct pb_ctx *c, yaml_node_t *seq)
+{
+	const struct playbook *pb = c->pb;
+	int64_t phase = pb->phase_ns[PHASE_FAULT];
+
+	for (size_t j = 0; j < pb->n_faults; j++) {
+		const struct fault_spec *b = &pb->faults[j];
+
+		if (b->kind != FAULT_GOMAXPROCS)
+			continue;
+		for (size_t i = 0; i < j; i++) {
+			const struct fault_spec *a = &pb->faults[i];
+			bool launch = a->gomaxprocs_mode == FAULT_GOMAXPROCS_LAUNCH;
+
+			if (a->kind != FAULT_GOMAXPROCS || a->gomaxprocs_mode != b->gomaxprocs_mode)
+				continue;
+			if (launch)
+				return pb_fail(c, pb_item(c, seq, j), EINVAL,
+					       "a second gomaxprocs fault with mode: launch; fault %zu "
+					       "already sets GOMAXPROCS in the environment",
+					       i + 1);
+			if (b->at_ns < fault_window_end(a, phase) &&
+			    a->at_ns < fault_window_end(b, phase))
+				return pb_fail(c, pb_item(c, seq, j), EINVAL,
+					       "this gomaxprocs window overlaps the one of fault %zu; "
+					       "GOMAXPROCS has one value at a time, so their windows "
+					       "must not overlap",
+					       i + 1);
+		}
+	}
+	return 0;
+}
+
 int pb_parse_faults(struct pb_ctx *c, yaml_node_t *seq)
 {
 	struct playbook *pb = c->pb;
@@ -422,5 +460,5 @@ int pb_parse_faults(struct pb_ctx *c, yaml_node_t *seq)
 		if (r < 0)
 			return r;
 	}
-	return 0;
+	return check_gomaxprocs_overlap(c, seq);
 }

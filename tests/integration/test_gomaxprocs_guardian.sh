@@ -4,7 +4,8 @@
 # the journal and puts the original value back. fg-gosvc runs with
 # GOMAXPROCS=2; faultgate attaches, sets 1 at the fault window's start, and
 # is killed as soon as the service's /procs says 1. Within 10 s /procs must
-# say 2 again, and the service must still answer.
+# say 2 again, and the service must still answer. Then the same with the
+# runner killed while the call is still waiting for an idle service.
 # shellcheck source-path=SCRIPTDIR source=lib-runs.sh
 . "$(dirname "$0")/lib-runs.sh"
 command -v nm >/dev/null || it_skip "nm is not installed"
@@ -55,4 +56,35 @@ it_check "the guardian restored GOMAXPROCS 2 after the runner's SIGKILL" "${back
 	"after $(awk -v i="${back:-100}" 'BEGIN { print i / 10 }') s"
 curl -fs --max-time 2 -o /dev/null "http://127.0.0.1:$port/healthz" ||
 	it_check_fail "the service answers after the restore" "no answer"
+
+# Runner SIGKILL while the change is still in flight: an idle service
+# (a goroutine wakes every 1.5 s) is entered through a temporary
+# breakpoint, so the call waits for the wake-up; the runner dies meanwhile.
+# The call's tracer finishes the change on its own; the guardian must wait
+# for it, then put 2 back.
+port=$(it_free_port)
+GOMAXPROCS=2 "$FG_VICTIMS/fg-gosvc" -addr "127.0.0.1:$port" -tick 1500ms \
+	>"$it_tmp/svc2.log" 2>&1 &
+svc=$!
+it_track $svc
+it_wait_http "http://127.0.0.1:$port/healthz" || it_fatal "fg-gosvc did not come up"
+cat >"$it_tmp/pb2.yaml" <<YAML
+version: 1
+name: it-gomaxprocs-guardian-in-flight
+target: { pid: $svc }
+phases: { baseline: 1s, fault: 5s, recovery: 1s }
+faults:
+  - { kind: gomaxprocs, value: 1 }
+YAML
+"$FAULTGATE" run "$it_tmp/pb2.yaml" --report-dir "$it_tmp/out2" --no-progress \
+	>"$it_tmp/console2" 2>&1 &
+fg=$!
+it_track $fg
+# the window opens at 1 s; the call then waits up to 1.5 s for the tick
+sleep 1.3
+kill -KILL "$fg"
+sleep 3.5
+got=$(curl -fs --max-time 2 "http://127.0.0.1:$port/procs")
+it_check "runner killed during the call: GOMAXPROCS is 2 once the call and the guardian are done" \
+	"${got:-0} == 2" "/procs=$got; $(grep -E 'guardian|runner' "$it_tmp/console2" | tr '\n' '|')"
 it_finish
