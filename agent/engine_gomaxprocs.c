@@ -20,6 +20,7 @@
 
 struct gmp_fault {
 	bool served, changed, restored, failed;
+	bool target_gone;		/* failed because the target had ended */
 	int original, after, restored_value, journal_id;
 	int64_t change_ns, restore_ns;
 	int go_minor;
@@ -83,6 +84,7 @@ static void apply(struct gmp_state *s, size_t i, int64_t elapsed_ns)
 	orig = current_value(pid);
 	if (orig < 0) {
 		f->failed = true;
+		f->target_gone = orig == -ESRCH;
 		snprintf(f->note, sizeof(f->note), "cannot read GOMAXPROCS: %s", strerror(-orig));
 		log_warn("fault %zu: %s", i + 1, f->note);
 		return;
@@ -95,6 +97,7 @@ static void apply(struct gmp_state *s, size_t i, int64_t elapsed_ns)
 	f->go_minor = res.go_minor;
 	if (r < 0) {
 		f->failed = true;
+		f->target_gone = r == -ESRCH;
 		snprintf(f->note, sizeof(f->note), "GOMAXPROCS(%d) not applied: %.150s",
 			 spec->gomaxprocs, res.why[0] ? res.why : strerror(-r));
 		log_warn("fault %zu: %s", i + 1, f->note);
@@ -182,6 +185,7 @@ static void gmp_counters(void *state, size_t i, struct fault_result *ret)
 	if (i >= s->n || !s->f[i].served)
 		return;
 	f = &s->f[i];
+	ret->inject_failed = f->failed && !f->changed && !f->target_gone;
 	ret->gomaxprocs_before = f->original;
 	ret->gomaxprocs_after = f->after;
 	ret->gomaxprocs_restored = f->restored_value;

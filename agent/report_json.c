@@ -255,6 +255,7 @@ static json_t *fault_json(struct jb *b, const struct run_results *r, size_t i)
 	    str_or_null(fault_kind_name(r->pb->faults[i].kind)));
 	put(b, o, "backend", str_or_null(fault_backend_name(be)));
 	put(b, o, "applied", json_boolean(f && f->applied));
+	put(b, o, "injected", json_boolean(f && f->applied && !f->inject_failed));
 	put(b, w, "start",
 	    f && f->applied ? num(f->window_start_s) : json_null());
 	put(b, w, "end", f && f->applied ? num(f->window_end_s) : json_null());

@@ -25,6 +25,8 @@ struct fault_result {
 	enum fault_backend backend;
 	double window_start_s, window_end_s;	/* since t0 */
 	bool applied;				/* the window was reached */
+	bool inject_failed;	/* reached, but the fault could not be put in
+				 * place at all (note says why) */
 	uint64_t seen, delayed, failed;
 	int64_t delay_total_ns;
 	/* mem-leak */

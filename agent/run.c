@@ -829,6 +829,23 @@ static void fill_faults(struct runner *r)
 	}
 }
 
+/* A fault whose window came but that could not be put in place at all
+ * means the experiment did not run: verdict error, whatever the gates say.
+ * A fault that failed because the target had died is the target's verdict
+ * (target.alive), not this. */
+static void check_injected(struct runner *r)
+{
+	for (size_t i = 0; i < r->pb->n_faults; i++) {
+		const struct fault_result *fr = &r->res.faults[i];
+
+		if (!fr->applied || !fr->inject_failed)
+			continue;
+		set_verdict(r, VERDICT_ERROR, "fault %zu (%s) could not be injected: %.160s", i + 1,
+			    fault_kind_name(r->pb->faults[i].kind), fr->note);
+		return;
+	}
+}
+
 static void fill_results(struct runner *r)
 {
 	struct run_results *res = &r->res;
@@ -989,6 +1006,7 @@ static int run_phases(struct runner *r)
 		r->stop_ns = fg_now_ns();
 	teardown(r);
 	fill_results(r);
+	check_injected(r);
 	return conclude(r);
 }
 
