@@ -23,12 +23,22 @@ static int env_prepare(struct run_ctx *c, void **ret_state)
 		if (r < 0)
 			return r;
 	}
-	*ret_state = NULL;
+	*ret_state = (void *)c->pb;
 	return 0;
+}
+
+/* The value the target started with is the fault's own. */
+static void env_counters(void *state, size_t i, struct fault_result *ret)
+{
+	const struct playbook *pb = state;
+
+	if (pb && i < pb->n_faults && pb->faults[i].kind == FAULT_GOMAXPROCS)
+		ret->gomaxprocs_after = pb->faults[i].gomaxprocs;
 }
 
 const struct engine_ops engine_env = {
 	.name = "env",
 	.backend = FAULT_BACKEND_ENV,
 	.prepare = env_prepare,
+	.counters = env_counters,
 };

@@ -131,11 +131,23 @@ static void window_of(const struct runner *r, size_t i, int64_t *from,
 	*to = base + fault_window_end(f, pb->phase_ns[PHASE_FAULT]);
 }
 
+/* Whether "KEY=..." @kv names a key of one of the @n entries of @list. */
+static bool env_has_key(char *const *list, size_t n, const char *kv)
+{
+	size_t len = strcspn(kv, "=");
+
+	for (size_t i = 0; i < n; i++)
+		if (strncmp(list[i], kv, len) == 0 && list[i][len] == '=')
+			return true;
+	return false;
+}
+
 int run_ctx_add_env(struct run_ctx *c, const char *key, const char *value)
 {
 	struct runner *r = c->runner;
 	const struct target_spec *t = &r->pb->target;
 	char **env, **added;
+	size_t n;
 	char *kv;
 
 	if (asprintf(&kv, "%s=%s", key, value) < 0)
@@ -151,13 +163,17 @@ int run_ctx_add_env(struct run_ctx *c, const char *key, const char *value)
 	if (!env)
 		return -ENOMEM;
 	r->env = env;
+	/* getenv() and Go's runtime take the first entry of a name: the
+	 * playbook's entry for a name we set is left out, not shadowed. */
+	n = 0;
 	for (size_t i = 0; i < t->n_env; i++)
-		env[i] = t->env[i];
+		if (!env_has_key(r->env_added, r->n_added, t->env[i]))
+			env[n++] = t->env[i];
 	for (size_t i = 0; i < r->n_added; i++)
-		env[t->n_env + i] = r->env_added[i];
-	env[t->n_env + r->n_added] = NULL;
+		env[n++] = r->env_added[i];
+	env[n] = NULL;
 	r->spec.env = env;
-	r->spec.n_env = t->n_env + r->n_added;
+	r->spec.n_env = n;
 	return 0;
 }
 
