@@ -156,9 +156,8 @@ static const char *known(const char *name)
 	return name ? name : "?";
 }
 
-/* What one fault did, in the words of its kind. */
-static void fault_summary(const struct fault_spec *spec, const struct fault_result *f,
-			  char *buf, size_t size)
+const char *report_fault_summary(const struct fault_spec *spec, const struct fault_result *f,
+				 char *buf, size_t size)
 {
 	char a[32], b[32], c[32];
 
@@ -210,6 +209,7 @@ static void fault_summary(const struct fault_spec *spec, const struct fault_resu
 			 fg_format_duration(f->delay_total_ns, a, sizeof(a)));
 		break;
 	}
+	return buf;
 }
 
 static void print_faults(const struct run_results *r, FILE *out)
@@ -228,7 +228,7 @@ static void print_faults(const struct run_results *r, FILE *out)
 				 f->window_start_s, f->window_end_s);
 		else
 			snprintf(win, sizeof(win), "not reached");
-		fault_summary(&r->pb->faults[i], f, what, sizeof(what));
+		report_fault_summary(&r->pb->faults[i], f, what, sizeof(what));
 		fprintf(out, "  %-13s %-8s %12s  %s\n",
 			known(fault_kind_name(r->pb->faults[i].kind)),
 			known(fault_backend_name(f->backend)), win, what);

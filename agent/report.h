@@ -7,6 +7,14 @@
 
 #include "results.h"
 
+/**
+ * report_fault_summary() - what fault @spec did, in the terms of its kind
+ * ("GOMAXPROCS 2 -> 1 in 8ms, back to 2 in 6ms", "threads pinned 7"),
+ * into @buf. Return: @buf.
+ */
+const char *report_fault_summary(const struct fault_spec *spec, const struct fault_result *f,
+				 char *buf, size_t size);
+
 /** report_console() - phases table, faults, gates and the verdict line. */
 void report_console(const struct run_results *r, FILE *out);
 

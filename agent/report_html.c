@@ -402,13 +402,13 @@ static void write_gates(FILE *f, const struct run_results *r)
 
 		fputs("<tr><td><code>", f);
 		esc(f, g->text);
-		fprintf(f, "</code></td><td>%s</td><td>%s</td><td>%s %s</td>",
+		fprintf(f, "</code></td><td>%s</td><td>%s</td><td>",
 			g->phase == PHASE_ALL ? "all" : phase_name((enum phase)g->phase),
-			g->measured ? metric_format(g->unit, g->value, vb, sizeof(vb)) : "-",
-			g->expr ? gate_op_text(g->expr->op) : "=",
-			isfinite(g->bound)
-				? metric_format(g->unit, g->bound, bb, sizeof(bb))
-				: "?");
+			g->measured ? metric_format(g->unit, g->value, vb, sizeof(vb)) : "-");
+		esc(f, g->expr ? gate_op_text(g->expr->op) : "=");
+		fprintf(f, " %s</td>",
+			isfinite(g->bound) ? metric_format(g->unit, g->bound, bb, sizeof(bb))
+					   : "?");
 		fprintf(f, "<td class=\"%s\">%s", g->pass ? "pass" : "fail",
 			g->pass ? "PASS" : "FAIL");
 		if (!g->pass && g->reason[0]) {
@@ -444,7 +444,7 @@ static void write_plan(FILE *f, const struct run_results *r)
 {
 	const struct playbook *pb = r->pb;
 	const struct load_spec *l = &pb->load;
-	char d[3][32];
+	char d[3][32], what[160];
 
 	fputs("<section><h2>Plan</h2><dl>\n", f);
 	write_target(f, r);
@@ -483,13 +483,9 @@ static void write_plan(FILE *f, const struct run_results *r)
 				fr->window_end_s);
 		else
 			fputs("<td>not reached</td>", f);
-		fprintf(f,
-			"<td>seen %llu, delayed %llu, failed %llu, added %s, pinned %llu, "
-			"frozen %llu</td><td>",
-			(unsigned long long)fr->seen, (unsigned long long)fr->delayed,
-			(unsigned long long)fr->failed,
-			fg_format_duration(fr->delay_total_ns, d[0], sizeof(d[0])),
-			(unsigned long long)fr->threads_pinned, (unsigned long long)fr->freezes);
+		fputs("<td>", f);
+		esc(f, report_fault_summary(&pb->faults[i], fr, what, sizeof(what)));
+		fputs("</td><td>", f);
 		esc(f, fr->note);
 		fputs("</td></tr>\n", f);
 	}
