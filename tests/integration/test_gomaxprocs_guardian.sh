@@ -17,12 +17,27 @@ grep -q ' [TW] journal_gomaxprocs_restore$' <<<"$syms" ||
 	it_skip "the journal's gomaxprocs restore hook is not linked in"
 it_report=/dev/null
 
-port=$(it_free_port)
-GOMAXPROCS=2 "$FG_VICTIMS/fg-gosvc" -addr "127.0.0.1:$port" -busy 1 \
-	>"$it_tmp/svc.log" 2>&1 &
-svc=$!
-it_track $svc
-it_wait_http "http://127.0.0.1:$port/healthz" || it_fatal "fg-gosvc did not come up"
+# start_svc NAME ARGS...: fg-gosvc with GOMAXPROCS=2; sets port and svc
+start_svc() {
+	local name=$1
+	shift
+	port=$(it_free_port)
+	GOMAXPROCS=2 "$FG_VICTIMS/fg-gosvc" -addr "127.0.0.1:$port" "$@" \
+		>"$it_tmp/$name.log" 2>&1 &
+	svc=$!
+	it_track $svc
+	it_wait_http "http://127.0.0.1:$port/healthz" || it_fatal "fg-gosvc did not come up"
+}
+
+# run_bg NAME: faultgate runs $it_tmp/NAME.yaml in the background; sets fg
+run_bg() {
+	"$FAULTGATE" run "$it_tmp/$1.yaml" --report-dir "$it_tmp/out-$1" --no-progress \
+		>"$it_tmp/console-$1" 2>&1 &
+	fg=$!
+	it_track $fg
+}
+
+start_svc svc -busy 1
 cat >"$it_tmp/pb.yaml" <<YAML
 version: 1
 name: it-gomaxprocs-guardian
@@ -33,16 +48,13 @@ phases: { baseline: 1s, fault: 20s, recovery: 1s }
 faults:
   - { kind: gomaxprocs, value: 1 }
 YAML
-"$FAULTGATE" run "$it_tmp/pb.yaml" --report-dir "$it_tmp/out" --no-progress \
-	>"$it_tmp/console" 2>&1 &
-fg=$!
-it_track $fg
+run_bg pb
 seen=
 for _ in $(seq 100); do
 	[ "$(curl -fs --max-time 1 "http://127.0.0.1:$port/procs")" = 1 ] && { seen=1; break; }
 	sleep 0.1
 done
-[ -n "$seen" ] || it_fatal "GOMAXPROCS never became 1: $(cat "$it_tmp/console")"
+[ -n "$seen" ] || it_fatal "GOMAXPROCS never became 1: $(cat "$it_tmp/console-pb")"
 kill -KILL "$fg"
 back=
 for i in $(seq 100); do
@@ -62,12 +74,7 @@ curl -fs --max-time 2 -o /dev/null "http://127.0.0.1:$port/healthz" ||
 # breakpoint, so the call waits for the wake-up; the runner dies meanwhile.
 # The call's tracer finishes the change on its own; the guardian must wait
 # for it, then put 2 back.
-port=$(it_free_port)
-GOMAXPROCS=2 "$FG_VICTIMS/fg-gosvc" -addr "127.0.0.1:$port" -tick 1500ms \
-	>"$it_tmp/svc2.log" 2>&1 &
-svc=$!
-it_track $svc
-it_wait_http "http://127.0.0.1:$port/healthz" || it_fatal "fg-gosvc did not come up"
+start_svc svc2 -tick 1500ms
 cat >"$it_tmp/pb2.yaml" <<YAML
 version: 1
 name: it-gomaxprocs-guardian-in-flight
@@ -76,15 +83,12 @@ phases: { baseline: 1s, fault: 5s, recovery: 1s }
 faults:
   - { kind: gomaxprocs, value: 1 }
 YAML
-"$FAULTGATE" run "$it_tmp/pb2.yaml" --report-dir "$it_tmp/out2" --no-progress \
-	>"$it_tmp/console2" 2>&1 &
-fg=$!
-it_track $fg
+run_bg pb2
 # the window opens at 1 s; the call then waits up to 1.5 s for the tick
 sleep 1.3
 kill -KILL "$fg"
 sleep 3.5
 got=$(curl -fs --max-time 2 "http://127.0.0.1:$port/procs")
 it_check "runner killed during the call: GOMAXPROCS is 2 once the call and the guardian are done" \
-	"${got:-0} == 2" "/procs=$got; $(grep -E 'guardian|runner' "$it_tmp/console2" | tr '\n' '|')"
+	"${got:-0} == 2" "/procs=$got; $(grep -E 'guardian|runner' "$it_tmp/console-pb2" | tr '\n' '|')"
 it_finish

@@ -127,35 +127,34 @@ one() {
 	kill "$pid"
 }
 
-# refusals: they must change nothing
-refusals() {
-	local port pid out got
+# spin_call N: a GOMAXPROCS=3 service with asyncpreemptoff=1 and N
+# goroutines looping without preemption points is asked for 2; sets out
+# (the call's answer) and got (its /procs afterwards)
+spin_call() {
+	local port pid
 	port=$(it_free_port)
 	GOMAXPROCS=3 GODEBUG=asyncpreemptoff=1 "$FG_VICTIMS/fg-gosvc" -addr "127.0.0.1:$port" \
-		-spin 2 -tick 50ms >"$it_tmp/spin.log" 2>&1 &
+		-spin "$1" -tick 50ms >"$it_tmp/spin$1.log" 2>&1 &
 	pid=$!
 	it_track $pid
 	it_wait_http "http://127.0.0.1:$port/healthz" || it_fatal "spinning fg-gosvc did not come up"
 	out=$("$gocall" "$pid" 2 2000)
 	got=$(curl -fs --max-time 3 "http://127.0.0.1:$port/procs")
+	kill -9 "$pid"
+	wait "$pid" 2>/dev/null
+}
+
+# refusals: they must change nothing
+refusals() {
+	local pid out got
+	spin_call 2
 	it_check "asyncpreemptoff=1 with 2 spinning goroutines: refused, nothing changed" \
 		"$(grep -c 'nothing was changed' <<<"$out") == 1 && ${got:-0} == 3" \
 		"$out; /procs=$got"
-	kill -9 "$pid"
-	wait "$pid" 2>/dev/null
 	# one such goroutine: the call is made on it (it parks during the call)
-	port=$(it_free_port)
-	GOMAXPROCS=3 GODEBUG=asyncpreemptoff=1 "$FG_VICTIMS/fg-gosvc" -addr "127.0.0.1:$port" \
-		-spin 1 -tick 50ms >"$it_tmp/spin1.log" 2>&1 &
-	pid=$!
-	it_track $pid
-	it_wait_http "http://127.0.0.1:$port/healthz" || it_fatal "spinning fg-gosvc did not come up"
-	out=$("$gocall" "$pid" 2 2000)
-	got=$(curl -fs --max-time 3 "http://127.0.0.1:$port/procs")
+	spin_call 1
 	it_check "asyncpreemptoff=1 with 1 spinning goroutine: served" \
 		"$(grep -c '^prev=3 ' <<<"$out") == 1 && ${got:-0} == 2" "$out; /procs=$got"
-	kill -9 "$pid"
-	wait "$pid" 2>/dev/null
 	sleep 30 &
 	pid=$!
 	it_track $pid
