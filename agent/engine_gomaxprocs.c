@@ -15,14 +15,17 @@
 #include "goruntime.h"
 #include "journal.h"
 #include "log.h"
+#include "units.h"
 
 #define CALL_TIMEOUT_NS (2 * 1000000000LL)
+#define LATE_NS (100 * 1000000LL)	/* a change this late is worth a note */
 
 struct gmp_fault {
 	bool served, changed, restored, failed;
 	bool target_gone;		/* failed because the target had ended */
 	int original, after, restored_value, journal_id;
 	int64_t change_ns, restore_ns;
+	int64_t landed_ns, restored_ns;	/* when each change took effect, since t0 */
 	int go_minor;
 	char note[192];
 };
@@ -116,9 +119,11 @@ static void apply(struct gmp_state *s, size_t i, int64_t elapsed_ns)
 	f->changed = true;
 	f->original = res.prev;
 	f->change_ns = res.elapsed_ns;
+	f->landed_ns = res.landed_at_ns ? res.landed_at_ns - s->c->t0 : elapsed_ns;
 	f->after = current_value(pid);
-	log_info("fault %zu: GOMAXPROCS %d -> %d in %.1f ms at %.3f s%s", i + 1, res.prev,
-		 spec->gomaxprocs, (double)res.elapsed_ns / 1e6, (double)elapsed_ns / 1e9,
+	log_info("fault %zu: GOMAXPROCS %d -> %d in %.1f ms, in effect at %.3f s%s", i + 1,
+		 res.prev, spec->gomaxprocs, (double)res.elapsed_ns / 1e6,
+		 (double)f->landed_ns / 1e9,
 		 res.via_trigger ? " (through a temporary breakpoint)" : "");
 	if (f->go_minor >= 25)
 		snprintf(f->note, sizeof(f->note),
@@ -144,6 +149,7 @@ static void restore(struct gmp_state *s, size_t i)
 		return;
 	}
 	f->restore_ns = res.elapsed_ns;
+	f->restored_ns = res.landed_at_ns ? res.landed_at_ns - s->c->t0 : fg_now_ns() - s->c->t0;
 	f->restored_value = current_value(s->c->pid);
 	if (f->journal_id)
 		(void)journal_end(s->c->journal, f->journal_id);
@@ -177,6 +183,26 @@ static void gmp_disarm(void *state)
 		restore(s, i);
 }
 
+/* Say so when the value was in effect later than planned, or into the
+ * recovery phase, where recovery gates would measure the fault. */
+static void late_note(const struct gmp_state *s, size_t i, const struct gmp_fault *f,
+		      struct fault_result *ret)
+{
+	const struct playbook *pb = s->c->pb;
+	int64_t from, to, fault_end = pb->phase_ns[PHASE_BASELINE] + pb->phase_ns[PHASE_FAULT];
+	size_t len = strlen(ret->note);
+
+	run_ctx_window(s->c, i, &from, &to);
+	if (f->landed_ns - from < LATE_NS && (f->restored_ns <= 0 || f->restored_ns - to < LATE_NS))
+		return;
+	snprintf(ret->note + len, sizeof(ret->note) - len,
+		 "%sin effect %.2f-%.2f s, planned %.2f-%.2f s%s", len ? "; " : "",
+		 (double)f->landed_ns / 1e9,
+		 (double)(f->restored_ns > 0 ? f->restored_ns : to) / 1e9, (double)from / 1e9,
+		 (double)to / 1e9,
+		 f->restored_ns > fault_end ? " (into the recovery phase)" : "");
+}
+
 static void gmp_counters(void *state, size_t i, struct fault_result *ret)
 {
 	struct gmp_state *s = state;
@@ -186,6 +212,12 @@ static void gmp_counters(void *state, size_t i, struct fault_result *ret)
 		return;
 	f = &s->f[i];
 	ret->inject_failed = f->failed && !f->changed && !f->target_gone;
+	/* The window is when the value was in effect, which a slow call (an
+	 * idle service) moves away from the planned one. */
+	if (f->changed && f->landed_ns > 0)
+		ret->window_start_s = (double)f->landed_ns / 1e9;
+	if (f->restored_ns > 0)
+		ret->window_end_s = (double)f->restored_ns / 1e9;
 	ret->gomaxprocs_before = f->original;
 	ret->gomaxprocs_after = f->after;
 	ret->gomaxprocs_restored = f->restored_value;
@@ -193,6 +225,8 @@ static void gmp_counters(void *state, size_t i, struct fault_result *ret)
 	ret->restore_ns = f->restore_ns;
 	if (f->note[0])
 		snprintf(ret->note, sizeof(ret->note), "%s", f->note);
+	if (f->changed)
+		late_note(s, i, f, ret);
 }
 
 static void gmp_free(void *state)

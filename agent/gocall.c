@@ -585,8 +585,10 @@ static void on_protocol(struct tracer *tr, pid_t tid, int code, struct user_regs
 		tr->redirected = true;
 		break;
 	case PROTO_RESULT:
-		if (tr->redirected)
+		if (tr->redirected) {
 			tr->res->prev = (int)(int64_t)r->rax;
+			tr->res->landed_at_ns = fg_now_ns();
+		}
 		break;
 	case PROTO_PANIC:
 		tr->panicked = true;

@@ -18,6 +18,8 @@ struct user_regs_struct;
 struct gocall_result {
 	int prev;			/* value before the call; -1 unknown */
 	int64_t elapsed_ns;		/* attach to detach */
+	int64_t landed_at_ns;		/* CLOCK_MONOTONIC when the function
+					 * returned (the change in effect); 0 */
 	int probes;			/* threads examined for a safe point */
 	int attempts;			/* calls started (refusals are retried) */
 	bool via_trigger;		/* entered through a temporary breakpoint */

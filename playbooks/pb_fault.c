@@ -415,15 +415,16 @@ static int check_gomaxprocs_overlap(struct pb_ctx *c, yaml_node_t *seq)
 				continue;
 			if (launch)
 				return pb_fail(c, pb_item(c, seq, j), EINVAL,
-					       "a second gomaxprocs fault with mode: launch; fault %zu "
-					       "already sets GOMAXPROCS in the environment",
+					       "a second gomaxprocs fault with mode: launch; "
+					       "fault %zu already sets GOMAXPROCS in the "
+					       "environment",
 					       i + 1);
 			if (b->at_ns < fault_window_end(a, phase) &&
 			    a->at_ns < fault_window_end(b, phase))
 				return pb_fail(c, pb_item(c, seq, j), EINVAL,
-					       "this gomaxprocs window overlaps the one of fault %zu; "
-					       "GOMAXPROCS has one value at a time, so their windows "
-					       "must not overlap",
+					       "this gomaxprocs window overlaps the one of "
+					       "fault %zu; GOMAXPROCS has one value at a "
+					       "time, so their windows must not overlap",
 					       i + 1);
 		}
 	}
