@@ -1,15 +1,20 @@
 // SPDX-License-Identifier: Apache-2.0
 /* mem-leak by syscall injection: every 100 ms one thread of the target is
- * stopped for one mmap (MAP_POPULATE when the pages are to be touched) and
- * let go; the mappings are unmapped the same way at the window's end or on
- * disarm, unless release: false. Threads waiting in a syscall are chosen
- * first: stopping a Go thread in user code can stall the whole process. */
+ * stopped for one mmap and let go; when the pages are to be touched, they
+ * are written from outside afterwards (process_vm_writev), so that no
+ * thread is stopped while the kernel fills them, and a runner killed in
+ * the middle cannot leave a thread with the injection's registers for
+ * longer than the mmap itself takes. The mappings are unmapped the same way
+ * at the window's end or on disarm, unless release: false. Threads waiting
+ * in a syscall are chosen first: stopping a Go thread in user code can
+ * stall the whole process. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 
 #define FG_LOG_COMPONENT "ptrace"
 #include "cleanup.h"
@@ -21,6 +26,7 @@
 #define LEAK_STEP_NS (100 * FG_NSEC_PER_MSEC)
 #define PAGE 4096ULL
 #define UNMAP_PER_STOP 8
+#define TOUCH_BATCH 1024	/* pages per process_vm_writev (IOV_MAX) */
 
 struct mapping {
 	uint64_t addr, len;
@@ -98,9 +104,38 @@ static int inject(struct pt_job *j, long nr, const long args[6], long *ret)
 	return r;
 }
 
+/* Write one zero byte into every page of [@addr, @addr + @len) of @pid,
+ * which makes the kernel give each page its own memory. Return: bytes
+ * touched. */
+static uint64_t touch_pages(pid_t pid, uint64_t addr, uint64_t len)
+{
+	static const uint8_t zeros[TOUCH_BATCH];
+	struct iovec local = { .iov_base = (void *)zeros }, remote[TOUCH_BATCH];
+	uint64_t done = 0;
+
+	while (done < len) {
+		size_t n = 0;
+		ssize_t got;
+
+		while (n < TOUCH_BATCH && done + n * PAGE < len) {
+			remote[n].iov_base = (void *)(uintptr_t)(addr + done + n * PAGE);
+			remote[n].iov_len = 1;
+			n++;
+		}
+		local.iov_len = n;
+		got = process_vm_writev(pid, &local, 1, remote, n, 0);
+		if (got <= 0)
+			break;
+		done += (uint64_t)got * PAGE;
+		if ((size_t)got < n)
+			break;
+	}
+	return done < len ? done : len;
+}
+
 static int map_chunk(struct pt_job *j, uint64_t len, struct mapping *m)
 {
-	long flags = MAP_PRIVATE | MAP_ANONYMOUS | (j->f->touch ? MAP_POPULATE : 0);
+	long flags = MAP_PRIVATE | MAP_ANONYMOUS;
 	long args[6] = {0, (long)len, PROT_READ | PROT_WRITE, flags, -1, 0};
 	long ret = 0;
 	int r;
@@ -116,7 +151,7 @@ static int map_chunk(struct pt_job *j, uint64_t len, struct mapping *m)
 					 (unsigned long long)m->addr, (unsigned long long)len);
 	atomic_fetch_add(&j->cnt.mapped, len);
 	if (j->f->touch)
-		atomic_fetch_add(&j->cnt.touched, len);
+		atomic_fetch_add(&j->cnt.touched, touch_pages(j->pid, m->addr, len));
 	return 0;
 }
 
