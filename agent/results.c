@@ -24,9 +24,6 @@ enum vital_base {
 	VITAL_BASE_MAX,
 };
 
-#define GO_READOUT_MISSING                                                     \
-	"needs the Go runtime readout, which this version does not have"
-
 static void say(char *buf, size_t size, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -538,8 +535,12 @@ static int vitals_metric(const struct run_results *r, enum metric_id m,
 		return 0;
 	if (rr == -ENOMEM)
 		say(reason, size, "out of memory");
+	else if (is_go_vital(m) && !r->target.is_go)
+		say(reason, size, "the target is not a Go program");
 	else if (is_go_vital(m))
-		say(reason, size, GO_READOUT_MISSING);
+		say(reason, size,
+		    "the Go runtime could not be read (a Go version or build whose runtime "
+		    "variables were not found)");
 	else if (sum == VITAL_GROWTH && is_series_metric(m))
 		say(reason, size,
 		    "no vitals samples to compare with the baseline");

@@ -246,12 +246,13 @@ END_TEST
 
 START_TEST(results_go_vitals_missing)
 {
-	assert_missing(METRIC_GOROUTINES_MAX, PHASE_FAULT,
-		       "needs the Go runtime readout");
-	assert_missing(METRIC_GOMAXPROCS_END, PHASE_ALL,
-		       "needs the Go runtime readout");
-	assert_missing(METRIC_GOROUTINES_GROWTH, PHASE_ALL,
-		       "needs the Go runtime readout");
+	R.target.is_go = false;
+	assert_missing(METRIC_GOROUTINES_MAX, PHASE_FAULT, "not a Go program");
+	assert_missing(METRIC_GOMAXPROCS_END, PHASE_ALL, "not a Go program");
+	assert_missing(METRIC_GOROUTINES_GROWTH, PHASE_ALL, "not a Go program");
+	R.target.is_go = true;
+	assert_missing(METRIC_GOROUTINES_MAX, PHASE_FAULT, "Go runtime could not be read");
+	R.target.is_go = false;
 }
 END_TEST
 
@@ -356,7 +357,7 @@ START_TEST(gates_unmeasured_fail)
 	set_load(PHASE_ALL, 0, 0, 40);
 	ck_assert_int_eq(gates_evaluate(&R), 3);
 	ck_assert(!R.gates[0].measured && !R.gates[0].pass);
-	ck_assert_msg(strstr(R.gates[0].reason, "Go runtime"), "%s",
+	ck_assert_msg(strstr(R.gates[0].reason, "not a Go program"), "%s",
 		      R.gates[0].reason);
 	ck_assert(R.gates[1].measured && !R.gates[1].pass);
 	ck_assert(isnan(R.gates[1].bound));
