@@ -373,6 +373,21 @@ static void print_selectors(const struct fault_spec *f, FILE *out)
 	fprintf(out, ", probability %g%%\n", f->probability * 100.0);
 }
 
+/* Keys the playbook may give every fault, but that this one ignores. */
+static void print_no_effect(const struct fault_spec *f, const struct fault_plan *fp, FILE *out)
+{
+	bool rolls = f->kind == FAULT_SLOW_IO || f->kind == FAULT_IO_ERROR ||
+		     f->kind == FAULT_CGO_BLOCK;
+
+	if (f->probability < 1.0 && !rolls)
+		fprintf(out, "      note: 'probability' has no effect on %s (only slow-io, "
+			     "io-error and cgo-block roll it)\n",
+			fault_kind_name(f->kind));
+	if (fp->status == 0 && fp->backend == FAULT_BACKEND_ENV && (f->at_ns > 0 || f->for_ns >= 0))
+		fprintf(out, "      note: 'at' and 'for' have no effect with mode: launch "
+			     "(the value holds from the start)\n");
+}
+
 static void print_fault(const struct playbook *pb, size_t i,
 			const struct fault_plan *fp, FILE *out)
 {
@@ -401,6 +416,7 @@ params:
 		    f->gomaxprocs_mode == FAULT_GOMAXPROCS_LAUNCH
 			? ", set at launch: applies for the whole run, not only the window"
 			: "");
+	print_no_effect(f, fp, out);
 	if (fp->status == 0)
 		fprintf(out, "      backend %s (%s)\n",
 			fault_backend_name(fp->backend), fp->why);
