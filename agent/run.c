@@ -301,6 +301,29 @@ static void close_journal(struct runner *r)
 	r->guardian = 0;
 }
 
+/* Until the run writes its own, the report directory says that a run is
+ * under way, and, should faultgate be killed before the end, that it did
+ * not finish: a report of an earlier run must never pass for this one's. */
+static void write_unfinished(struct runner *r)
+{
+	struct run_results u = { .pb = r->pb, .verdict = VERDICT_ERROR };
+	char path[PATH_MAX];
+	struct timespec ts;
+	struct tm tm;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(u.started_at, sizeof(u.started_at), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	snprintf(u.verdict_reason, sizeof(u.verdict_reason),
+		 "the run that started at %s did not finish: faultgate (pid %d) ended "
+		 "before it wrote its report",
+		 u.started_at, (int)getpid());
+	if (report_write_json(&u, r->dir) < 0 || report_write_junit(&u, r->dir) < 0)
+		log_warn("cannot write the placeholder reports in '%s'", r->dir);
+	snprintf(path, sizeof(path), "%s/report.html", r->dir);
+	(void)unlink(path);
+}
+
 /* Everything before the target exists; nothing to undo on failure. */
 static int setup(struct runner *r)
 {
@@ -324,6 +347,7 @@ static int setup(struct runner *r)
 	if (k < 0)
 		return log_error_errno(k, "create report directory '%s'",
 				       r->dir);
+	write_unfinished(r);
 	snprintf(r->log_path, sizeof(r->log_path), "%s/target.log", r->dir);
 	r->launch_opts.log_path = r->log_path;
 	k = open_journal(r);
