@@ -42,6 +42,8 @@ struct proc_info {
 	size_t n;
 
 	bool is_go;
+	int go_err;			/* why the binary could not be read; 0 */
+	char state;			/* the process's, from status */
 	struct goruntime *rt;
 	char go_version[32];
 	int gomaxprocs, goroutines;	/* -1 unknown */
@@ -169,6 +171,10 @@ static int read_proc(struct proc_info *pi)
 	if (r < 0)
 		return r;
 	sscanf(buf, "Name:\t%31s", pi->comm);
+	if (strstr(buf, "\nState:\t"))
+		pi->state = strstr(buf, "\nState:\t")[8];
+	if (pi->state == 'Z' || pi->state == 'X')
+		return -ECHILD;	/* exited, not reaped */
 	pi->rss_bytes = status_u64(buf, "\nVmRSS:") * 1024;
 	pi->threads = (unsigned)status_u64(buf, "\nThreads:");
 	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pi->pid);
@@ -192,8 +198,10 @@ static void read_go(struct proc_info *pi)
 	pi->gomaxprocs = -1;
 	pi->goroutines = -1;
 	r = goruntime_open(pi->pid, &pi->rt);
-	if (r < 0)
+	if (r < 0) {
+		pi->go_err = r == -ENOEXEC ? 0 : r;
 		return;
+	}
 	pi->is_go = true;
 	snprintf(pi->go_version, sizeof(pi->go_version), "%s",
 		 pi->rt->elf->version[0] ? pi->rt->elf->version : "unknown");
@@ -223,8 +231,12 @@ static void print_table(const struct proc_info *pi, FILE *out)
 {
 	const struct goelf *g = pi->rt ? pi->rt->elf : NULL;
 
-	fprintf(out, "process     %d (%s) %s\n", (int)pi->pid, pi->comm, pi->exe);
-	if (!pi->is_go) {
+	fprintf(out, "process     %d (%s) %s\n", (int)pi->pid, pi->comm,
+		pi->exe[0] ? pi->exe : "(executable not readable)");
+	if (!pi->is_go && pi->go_err) {
+		fprintf(out, "go          unknown: cannot read the executable (%s)\n",
+			strerror(-pi->go_err));
+	} else if (!pi->is_go) {
 		fprintf(out, "go          not a Go program\n");
 	} else {
 		fprintf(out, "go          %s%s%s%s%s\n", pi->go_version,
@@ -275,7 +287,7 @@ static void print_json(const struct proc_info *pi, FILE *out)
 	json_object_set_new(root, "pid", json_integer(pi->pid));
 	json_object_set_new(root, "exe", json_string(pi->exe));
 	json_object_set_new(root, "name", json_string(pi->comm));
-	json_object_set_new(root, "is_go", json_boolean(pi->is_go));
+	json_object_set_new(root, "is_go", pi->go_err ? json_null() : json_boolean(pi->is_go));
 	if (pi->is_go) {
 		go = json_object();
 		json_object_set_new(go, "version", json_string(pi->go_version));
@@ -329,7 +341,9 @@ int inspect_print(pid_t pid, bool json, FILE *out)
 	r = read_proc(&pi);
 	if (r < 0) {
 		fprintf(stderr, "faultgate inspect: process %d: %s\n", (int)pid,
-			r == -ESRCH ? "no such process" : strerror(-r));
+			r == -ESRCH    ? "no such process"
+			: r == -ECHILD ? "it has exited (a zombie its parent has not reaped)"
+				       : strerror(-r));
 		free(pi.t);
 		return r;
 	}

@@ -183,7 +183,7 @@ static void help_inspect(void)
 	    "\n"
 	    "Exit codes:\n"
 	    "  0  printed\n"
-	    "  2  no such process, or /proc cannot be read\n"
+	    "  2  no such process, a zombie, or /proc cannot be read\n"
 	    "\n"
 	    "Example:\n"
 	    "  faultgate inspect $(pidof my-service) --json | jq .go.goroutines\n");
