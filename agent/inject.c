@@ -158,9 +158,12 @@ int inject_build(const char *kind, pid_t pid, const char *for_text, char *const 
 	if (err.line >= first_param && err.line - first_param < n_params)
 		return fg_error_set(reterr, err.err ? err.err : -r, 0, 0, "'%s': %s",
 				    params[err.line - first_param], err.msg);
+	/* the loader speaks of the fault phase, which --for becomes */
 	if (err.line == for_line)
-		return fg_error_set(reterr, err.err ? err.err : -r, 0, 0, "--for %s: %s",
-				    for_text ? for_text : FOREVER, err.msg);
+		return fg_error_set(reterr, err.err ? err.err : -r, 0, 0,
+				    "--for %s: give a duration above 0 and up to 24h, "
+				    "such as 30s or 5m",
+				    for_text ? for_text : FOREVER);
 	if (err.line == kind_line)
 		return fg_error_set(reterr, err.err ? err.err : -r, 0, 0, "%s", err.msg);
 	return fg_error_set(reterr, err.err ? err.err : -r, 0, 0, "%s",

@@ -82,7 +82,8 @@ static void help_main(void)
 	    "  inject KIND --pid PID [KEY=VALUE ...] [--for DURATION]\n"
 	    "                   one fault on a running process until Ctrl-C (game days)\n"
 	    "  recover [--journal FILE]\n"
-	    "                   undo what a killed faultgate left (affinity, leaked memory)\n"
+	    "                   undo what a killed faultgate left (affinity, leaked\n"
+	    "                   memory, GOMAXPROCS)\n"
 	    "  help COMMAND     the options of one command\n"
 	    "\n"
 	    "Options:\n"
@@ -105,11 +106,13 @@ static void help_run(void)
 	printf(
 	    "Usage: faultgate run PLAYBOOK [OPTIONS]\n"
 	    "\n"
-	    "Launch the playbook's target, wait until it is ready, send the load through\n"
-	    "the baseline, fault and recovery phases while the faults are applied in their\n"
-	    "windows, then revert everything, evaluate the gates and write report.json,\n"
-	    "junit.xml and target.log. SIGINT or SIGTERM reverts at once; the reports are\n"
-	    "still written (verdict \"aborted\").\n"
+	    "Launch the playbook's target (target.command) and wait until it is ready,\n"
+	    "or attach to a running one (target.pid, target.process); send the load\n"
+	    "through the baseline, fault and recovery phases while the faults are\n"
+	    "applied in their windows, then revert everything, evaluate the gates and\n"
+	    "write report.json, junit.xml, report.html and target.log. SIGINT or SIGTERM\n"
+	    "reverts at once; the reports are still written (verdict \"aborted\"). A\n"
+	    "target that faultgate attached to is left running.\n"
 	    "\n"
 	    "Options:\n"
 	    "  -r, --report-dir DIR   write the reports into DIR instead of report.dir\n"
@@ -448,7 +451,10 @@ static int usage_error(const char *cmd, const char *fmt, ...)
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "; see faultgate --help\n");
+	if (cmd)
+		fprintf(stderr, "; see faultgate %s --help\n", cmd);
+	else
+		fprintf(stderr, "; see faultgate --help\n");
 	return -EINVAL;
 }
 
@@ -598,7 +604,7 @@ static int parse_argv(int argc, char **argv, const struct command **ret_cmd)
 	}
 	if (optind >= argc)
 		return usage_error(NULL, "no command given (%s)",
-				   "run, check, help");
+				   "run, check, inspect, inject, recover, help");
 	argc -= optind;
 	argv += optind;
 	if (strcmp(argv[0], "help") == 0)

@@ -236,7 +236,7 @@ static void print_attached(const struct playbook *pb, const struct run_prep *p,
 		fprintf(out, "target     process matching /%s/ (attach)",
 			t->process_cmdline ? t->process_cmdline : "");
 	if (p->pid <= 0) {
-		fprintf(out, ": not found\n");
+		fprintf(out, ": no process selected (the error below says why)\n");
 		return;
 	}
 	fprintf(out, "\n           pid %d: %s\n", (int)p->pid,
