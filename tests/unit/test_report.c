@@ -266,7 +266,7 @@ START_TEST(report_json_contract)
 	ck_assert_msg(
 	    strstr(json_string_value(
 		       get(root, "phases.fault.vitals_missing.goroutines_max")),
-		   "Go runtime"),
+		   "not a Go program"),
 	    "reason for goroutines_max");
 	ck_assert(
 	    json_is_null(get(root, "phases.fault.vitals.sched_delay_p99_ms")));
