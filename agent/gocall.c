@@ -64,6 +64,7 @@ struct plan {
 	uint64_t bias;
 	uint64_t fn_v2, fn_target, allgs;
 	bool no_async_preempt;		/* GODEBUG=asyncpreemptoff=1 */
+	pid_t caller;			/* the process that asked for the call */
 };
 
 struct thread {
@@ -189,6 +190,44 @@ static void add_thread(struct tracer *tr, pid_t tid)
 	}
 }
 
+/* The thread group (process) of thread @tid, or -1. */
+static pid_t tgid_of(pid_t tid)
+{
+	char path[64], buf[1024], *p;
+	fg_autoclose int fd = -1;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	p = strstr(buf, "\nTgid:");
+	return p ? (pid_t)strtol(p + 6, NULL, 10) : -1;
+}
+
+/* The tracer of thread @tid of @pid, 0 when none, -1 unknown. */
+static pid_t thread_tracer(pid_t pid, pid_t tid)
+{
+	char path[64], buf[2048], *p;
+	fg_autoclose int fd = -1;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", (int)pid, (int)tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	p = strstr(buf, "\nTracerPid:");
+	return p ? (pid_t)strtol(p + 11, NULL, 10) : -1;
+}
+
 /* After a refused seize of @tid: whether it is traced by us already (a
  * thread cloned since the seize of its parent is attached by
  * PTRACE_O_TRACECLONE) or on its way out (a zombie cannot be seized). */
@@ -211,6 +250,20 @@ static bool thread_ours_or_ending(pid_t pid, pid_t tid)
 		return true;
 	p = strstr(buf, "\nTracerPid:");
 	return p && (pid_t)strtol(p + 11, NULL, 10) == getpid();
+}
+
+/* Whether thread @tid is held, for now, by a thread of the process that
+ * asked for the call (its ptrace engine injecting an mmap, say); waits a
+ * little, within the call's deadline. */
+static bool held_by_caller(struct tracer *tr, pid_t tid)
+{
+	struct timespec ts = { .tv_nsec = NS_PER_MS };
+	pid_t tp = thread_tracer(tr->p->pid, tid);
+
+	if (tp <= 0 || tgid_of(tp) != tr->p->caller || fg_now_ns() >= tr->p->deadline)
+		return false;
+	nanosleep(&ts, NULL);
+	return true;
 }
 
 /* Seize every thread of the process; rescan until no new one appears.
@@ -243,6 +296,12 @@ static int seize_all(struct tracer *tr)
 					/* a clone of a thread seized before us
 					 * (traced already), or one exiting */
 					add_thread(tr, tid);
+					continue;
+				}
+				if (e == EPERM && held_by_caller(tr, tid)) {
+					/* the caller's ptrace engine holds it for
+					 * a moment: ask again */
+					added = true;
 					continue;
 				}
 				closedir(d);
@@ -956,8 +1015,10 @@ static void describe_end(struct tracer *tr)
 	if (st < 0)
 		return;
 	if (WIFSIGNALED(st))
-		n = snprintf(res->why, sizeof(res->why), "pid %d was killed by %s during the call",
-			     (int)tr->p->pid, strsignal(WTERMSIG(st)));
+		n = snprintf(res->why, sizeof(res->why),
+			     "pid %d was killed by signal %d (SIG%s) during the call",
+			     (int)tr->p->pid, WTERMSIG(st),
+			     sigabbrev_np(WTERMSIG(st)) ? sigabbrev_np(WTERMSIG(st)) : "?");
 	else
 		n = snprintf(res->why, sizeof(res->why),
 			     "pid %d exited with status %d during the call", (int)tr->p->pid,
@@ -1204,6 +1265,7 @@ static int plan_call(struct goruntime *rt, int n, int64_t timeout_ns, struct pla
 		.fn_target = fn->entry + rt->bias,
 		.allgs = rt->allgs_addr,
 		.no_async_preempt = async_preempt_off(rt->pid),
+		.caller = getpid(),
 	};
 	return 0;
 }
@@ -1232,8 +1294,9 @@ static pid_t spawn_tracer(const struct plan *p, int out_fd, int in_fd)
 }
 
 /* Whether @pid is traced by another call's tracer (a caller killed during
- * its call leaves it running to the end). */
-static bool other_call_in_flight(pid_t pid)
+ * its call leaves it running to the end), or by a thread of @caller (its
+ * ptrace engine stops a thread for a moment now and then). */
+static bool other_call_in_flight(pid_t pid, pid_t caller)
 {
 	char path[64], comm[32] = "";
 	int tp = tracer_of(pid);
@@ -1241,6 +1304,8 @@ static bool other_call_in_flight(pid_t pid)
 
 	if (tp <= 0)
 		return false;
+	if (tgid_of(tp) == caller)
+		return true;
 	snprintf(path, sizeof(path), "/proc/%d/comm", tp);
 	f = fopen(path, "re");
 	if (!f)
@@ -1258,7 +1323,7 @@ static bool wait_for_other_call(pid_t pid, int64_t until)
 {
 	struct timespec ts = { .tv_nsec = OTHER_CALL_POLL_NS };
 
-	while (other_call_in_flight(pid)) {
+	while (other_call_in_flight(pid, getpid())) {
 		if (fg_now_ns() >= until)
 			return false;
 		nanosleep(&ts, NULL);

@@ -15,6 +15,7 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <time.h>
 
 #define FG_LOG_COMPONENT "ptrace"
 #include "cleanup.h"
@@ -26,6 +27,7 @@
 #define LEAK_STEP_NS (100 * FG_NSEC_PER_MSEC)
 #define PAGE 4096ULL
 #define UNMAP_PER_STOP 8
+#define UNMAP_PATIENCE_NS (10 * FG_NSEC_PER_SEC)
 #define TOUCH_BATCH 1024	/* pages per process_vm_writev (IOV_MAX) */
 
 struct mapping {
@@ -159,10 +161,11 @@ static int map_chunk(struct pt_job *j, uint64_t len, struct mapping *m)
  * is gone (the mappings went with it). */
 static void unmap_all(struct pt_job *j, struct mapping *m, size_t n)
 {
+	const struct timespec pause = { .tv_nsec = 5 * FG_NSEC_PER_MSEC };
+	int64_t give_up = fg_now_ns() + UNMAP_PATIENCE_NS;
 	size_t k = 0;
-	int tries = 0;
 
-	while (k < n && tries++ < 50) {
+	while (k < n && fg_now_ns() < give_up) {
 		pid_t tid = choose_thread(j->pid);
 		int sig = 0, r;
 		size_t stop = k + UNMAP_PER_STOP < n ? k + UNMAP_PER_STOP : n;
@@ -170,8 +173,12 @@ static void unmap_all(struct pt_job *j, struct mapping *m, size_t n)
 		if (tid < 0)
 			break;
 		r = tracee_seize_stop(tid, PT_STOP_TIMEOUT_NS, &sig);
-		if (r == -ETIMEDOUT || r == -EBUSY || r == -EPERM)
+		if (r == -ETIMEDOUT || r == -EBUSY || r == -EPERM) {
+			/* held by another tracer of ours (a live runtime
+			 * call seizes every thread for a moment) */
+			nanosleep(&pause, NULL);
 			continue;
+		}
 		if (r < 0)
 			break;
 		for (; k < stop; k++) {
