@@ -224,3 +224,21 @@ const char *fg_format_size(double bytes, char *buf, size_t size)
 		snprintf(buf, size, "%.1f%s", bytes, names[i]);
 	return buf;
 }
+
+void fg_utf8_trim(char *s)
+{
+	size_t n = strlen(s), start = n, need;
+	unsigned char c;
+
+	/* back to the lead byte of the last sequence, at most 3 bytes */
+	while (start > 0 && n - start < 4 && ((unsigned char)s[start - 1] & 0xc0) == 0x80)
+		start--;
+	if (start == 0)
+		return;
+	c = (unsigned char)s[start - 1];
+	if (c < 0x80)
+		return;
+	need = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+	if (n - (start - 1) < need)
+		s[start - 1] = '\0';
+}

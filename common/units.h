@@ -40,6 +40,12 @@ int fg_parse_int(const char *s, long long min, long long max, long long *ret);
 /** fg_parse_double() - a finite decimal number, whole string consumed. */
 int fg_parse_double(const char *s, double *ret);
 
+/**
+ * fg_utf8_trim() - cut an incomplete UTF-8 sequence off the end of @s (what
+ * a truncating snprintf can leave), so that JSON and XML writers accept it.
+ */
+void fg_utf8_trim(char *s);
+
 /** fg_format_duration() - a human duration such as "250ms" or "1.50s". */
 const char *fg_format_duration(int64_t ns, char *buf, size_t size);
 

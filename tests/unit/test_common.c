@@ -172,6 +172,26 @@ START_TEST(units_format)
 }
 END_TEST
 
+START_TEST(units_utf8_trim)
+{
+	char a[] = "caf\xc3\xa9", b[] = "caf\xc3", c[] = "x\xe2\x82", d[] = "x\xe2\x82\xac",
+	     e[] = "\xf0\x9f\x98", f[] = "plain";
+
+	fg_utf8_trim(a);
+	fg_utf8_trim(b);
+	fg_utf8_trim(c);
+	fg_utf8_trim(d);
+	fg_utf8_trim(e);
+	fg_utf8_trim(f);
+	ck_assert_str_eq(a, "caf\xc3\xa9");
+	ck_assert_str_eq(b, "caf");
+	ck_assert_str_eq(c, "x");
+	ck_assert_str_eq(d, "x\xe2\x82\xac");
+	ck_assert_str_eq(e, "");
+	ck_assert_str_eq(f, "plain");
+}
+END_TEST
+
 START_TEST(error_set_and_format)
 {
 	struct fg_error e = {};
@@ -212,6 +232,7 @@ static Suite *common_suite(void)
 	tcase_add_loop_test(units, units_parse_table, 0,
 			    (int)ARRAY_SIZE(unit_cases));
 	tcase_add_test(units, units_parse_int);
+	tcase_add_test(units, units_utf8_trim);
 	tcase_add_test(units, units_parse_double);
 	tcase_add_test(units, units_format);
 	suite_add_tcase(s, units);
