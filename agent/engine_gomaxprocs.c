@@ -18,11 +18,13 @@
 #include "units.h"
 
 #define CALL_TIMEOUT_NS (2 * 1000000000LL)
+#define RESTORE_RETRY_NS (5 * 1000000000LL)
 #define LATE_NS (100 * 1000000LL)	/* a change this late is worth a note */
 
 struct gmp_fault {
 	bool served, changed, restored, failed;
-	bool target_gone;		/* failed because the target had ended */
+	bool target_gone;		/* the target had ended */
+	bool restore_failed;		/* changed, and not put back */
 	int original, after, restored_value, journal_id;
 	int64_t change_ns, restore_ns;
 	int64_t landed_ns, restored_ns;	/* when each change took effect, since t0 */
@@ -142,8 +144,25 @@ static void restore(struct gmp_state *s, size_t i)
 		return;
 	f->restored = true;
 	r = gocall_gomaxprocs(s->c->pid, f->original, CALL_TIMEOUT_NS, &res);
+	if (r < 0 && r != -ESRCH) {
+		/* an idle or stopped service: one longer try before the
+		 * reports are written */
+		log_warn("fault %zu: GOMAXPROCS %d not put back yet (%.150s); trying again", i + 1,
+			 f->original, res.why[0] ? res.why : strerror(-r));
+		r = gocall_gomaxprocs(s->c->pid, f->original, RESTORE_RETRY_NS, &res);
+	}
+	if (r == -ESRCH) {
+		f->target_gone = true;
+		snprintf(f->note, sizeof(f->note),
+			 "the target ended before GOMAXPROCS was put back");
+		log_info("fault %zu: the target has ended; no GOMAXPROCS to put back", i + 1);
+		if (f->journal_id)
+			(void)journal_end(s->c->journal, f->journal_id);
+		return;
+	}
 	if (r < 0) {
-		snprintf(f->note, sizeof(f->note), "restore of GOMAXPROCS %d failed: %.150s",
+		f->restore_failed = true;
+		snprintf(f->note, sizeof(f->note), "GOMAXPROCS %d was not put back: %.150s",
 			 f->original, res.why[0] ? res.why : strerror(-r));
 		log_error("fault %zu: %s", i + 1, f->note);
 		return;
@@ -168,10 +187,20 @@ static void gmp_tick(void *state, struct run_ctx *c, int64_t elapsed_ns)
 		if (!f->served || f->failed)
 			continue;
 		run_ctx_window(c, i, &from, &to);
-		if (!f->changed && elapsed_ns >= from && elapsed_ns < to)
+		if (!f->changed && elapsed_ns >= from && elapsed_ns < to) {
 			apply(s, i, elapsed_ns);
-		else if (f->changed && elapsed_ns >= to)
+		} else if (!f->changed && elapsed_ns >= to) {
+			/* the runner was held up (another call) past the whole
+			 * window: too late to apply it now */
+			f->failed = true;
+			snprintf(f->note, sizeof(f->note),
+				 "not applied: its window (%.2f-%.2f s) had passed by %.2f s, "
+				 "while another call was under way",
+				 (double)from / 1e9, (double)to / 1e9, (double)elapsed_ns / 1e9);
+			log_warn("fault %zu: %s", i + 1, f->note);
+		} else if (f->changed && elapsed_ns >= to) {
 			restore(s, i);
+		}
 	}
 }
 
@@ -211,7 +240,8 @@ static void gmp_counters(void *state, size_t i, struct fault_result *ret)
 	if (i >= s->n || !s->f[i].served)
 		return;
 	f = &s->f[i];
-	ret->inject_failed = f->failed && !f->changed && !f->target_gone;
+	ret->inject_failed = f->failed && !f->changed;
+	ret->restore_failed = f->restore_failed;
 	/* The window is when the value was in effect, which a slow call (an
 	 * idle service) moves away from the planned one. */
 	if (f->changed && f->landed_ns > 0)

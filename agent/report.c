@@ -223,11 +223,11 @@ static void print_faults(const struct run_results *r, FILE *out)
 	fprintf(out, "\nfaults\n");
 	for (i = 0; i < r->pb->n_faults; i++) {
 		f = &r->faults[i];
-		if (f->applied)
+		if (f->applied && !f->inject_failed)
 			snprintf(win, sizeof(win), "%.1f-%.1fs",
 				 f->window_start_s, f->window_end_s);
 		else
-			snprintf(win, sizeof(win), "not reached");
+			snprintf(win, sizeof(win), f->applied ? "not injected" : "not reached");
 		report_fault_summary(&r->pb->faults[i], f, what, sizeof(what));
 		fprintf(out, "  %-13s %-8s %12s  %s\n",
 			known(fault_kind_name(r->pb->faults[i].kind)),

@@ -102,7 +102,7 @@ static void draw_windows(FILE *f, const struct run_results *r, double tmax)
 		const struct fault_result *fr = &r->faults[i];
 		double x0 = x_of(fr->window_start_s, tmax), x1 = x_of(fr->window_end_s, tmax);
 
-		if (!fr->applied || x1 <= x0)
+		if (!fr->applied || fr->inject_failed || x1 <= x0)
 			continue;
 		fprintf(f,
 			"<rect class=\"win\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"/>"
@@ -478,11 +478,11 @@ static void write_plan(FILE *f, const struct run_results *r)
 
 		fprintf(f, "<tr><td>%zu</td><td>%s</td><td>%s</td>", i + 1,
 			fault_kind_name(pb->faults[i].kind), fault_backend_name(fr->backend));
-		if (fr->applied)
+		if (fr->applied && !fr->inject_failed)
 			fprintf(f, "<td>%.1f&ndash;%.1fs</td>", fr->window_start_s,
 				fr->window_end_s);
 		else
-			fputs("<td>not reached</td>", f);
+			fputs(fr->applied ? "<td>not injected</td>" : "<td>not reached</td>", f);
 		fputs("<td>", f);
 		esc(f, report_fault_summary(&pb->faults[i], fr, what, sizeof(what)));
 		fputs("</td><td>", f);

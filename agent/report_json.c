@@ -257,8 +257,8 @@ static json_t *fault_json(struct jb *b, const struct run_results *r, size_t i)
 	put(b, o, "applied", json_boolean(f && f->applied));
 	put(b, o, "injected", json_boolean(f && f->applied && !f->inject_failed));
 	put(b, w, "start",
-	    f && f->applied ? num(f->window_start_s) : json_null());
-	put(b, w, "end", f && f->applied ? num(f->window_end_s) : json_null());
+	    f && f->applied && !f->inject_failed ? num(f->window_start_s) : json_null());
+	put(b, w, "end", f && f->applied && !f->inject_failed ? num(f->window_end_s) : json_null());
 	put(b, o, "window_s", w);
 	put(b, c, "syscalls_seen", uint_json(f ? f->seen : 0));
 	put(b, c, "syscalls_delayed", uint_json(f ? f->delayed : 0));

@@ -27,6 +27,8 @@ struct fault_result {
 	bool applied;				/* the window was reached */
 	bool inject_failed;	/* reached, but the fault could not be put in
 				 * place at all (note says why) */
+	bool restore_failed;	/* put in place, and not reverted: the target
+				 * is left changed (note says why) */
 	uint64_t seen, delayed, failed;
 	int64_t delay_total_ns;
 	/* mem-leak */
@@ -95,7 +97,7 @@ struct run_results {
 	struct gate_result *gates;		/* n_gates: playbook gates + target.alive */
 	size_t n_gates;
 	enum verdict verdict;
-	char verdict_reason[256];		/* aborts and errors */
+	char verdict_reason[512];		/* aborts and errors */
 	struct vitals_info vitals;
 	char started_at[32];			/* ISO 8601 UTC */
 	double duration_s;

@@ -304,7 +304,7 @@ static void close_journal(struct runner *r)
 /* Until the run writes its own, the report directory says that a run is
  * under way, and, should faultgate be killed before the end, that it did
  * not finish: a report of an earlier run must never pass for this one's. */
-static void write_unfinished(struct runner *r)
+static void write_unfinished(struct runner *r, const char *why)
 {
 	struct run_results u = { .pb = r->pb, .verdict = VERDICT_ERROR };
 	char path[PATH_MAX];
@@ -314,10 +314,14 @@ static void write_unfinished(struct runner *r)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
 	strftime(u.started_at, sizeof(u.started_at), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	snprintf(u.verdict_reason, sizeof(u.verdict_reason),
-		 "the run that started at %s did not finish: faultgate (pid %d) ended "
-		 "before it wrote its report",
-		 u.started_at, (int)getpid());
+	if (why)
+		snprintf(u.verdict_reason, sizeof(u.verdict_reason), "%s", why);
+	else
+		snprintf(u.verdict_reason, sizeof(u.verdict_reason),
+			 "the run that started at %s did not finish: faultgate (pid %d) ended "
+			 "before it wrote its report",
+			 u.started_at, (int)getpid());
+	fg_utf8_trim(u.verdict_reason);
 	if (report_write_json(&u, r->dir) < 0 || report_write_junit(&u, r->dir) < 0)
 		log_warn("cannot write the placeholder reports in '%s'", r->dir);
 	snprintf(path, sizeof(path), "%s/report.html", r->dir);
@@ -338,6 +342,9 @@ static int setup(struct runner *r)
 			err.line = err.col = 0;
 		/* the playbook's own error form, as for any bad input */
 		fprintf(stderr, "%s\n", fg_error_format(&err, r->pb->path, line, sizeof(line)));
+		/* and the reports say so: an earlier run's must not stand */
+		if (mkdir_p(r->dir) == 0)
+			write_unfinished(r, line);
 		return k;
 	}
 	r->spec = r->pb->target;
@@ -347,7 +354,7 @@ static int setup(struct runner *r)
 	if (k < 0)
 		return log_error_errno(k, "create report directory '%s'",
 				       r->dir);
-	write_unfinished(r);
+	write_unfinished(r, NULL);
 	snprintf(r->log_path, sizeof(r->log_path), "%s/target.log", r->dir);
 	r->launch_opts.log_path = r->log_path;
 	k = open_journal(r);
@@ -527,6 +534,7 @@ static void set_verdict(struct runner *r, enum verdict v, const char *fmt, ...)
 	vsnprintf(r->res.verdict_reason, sizeof(r->res.verdict_reason), fmt,
 		  ap);
 	va_end(ap);
+	fg_utf8_trim(r->res.verdict_reason);
 }
 
 static int start_backends(struct runner *r)
@@ -861,6 +869,7 @@ static void fill_faults(struct runner *r)
 		fr->gomaxprocs_restored = -1;
 		if (e >= 0 && engines[e]->counters)
 			engines[e]->counters(r->engine_state[e], i, fr);
+		fg_utf8_trim(fr->note);
 		/* Engines that helped add their counts. */
 		FOR_ENGINES(r, k)
 			if ((int)k != e && engines[k]->counters &&
@@ -878,7 +887,15 @@ static void check_injected(struct runner *r)
 	for (size_t i = 0; i < r->pb->n_faults; i++) {
 		const struct fault_result *fr = &r->res.faults[i];
 
-		if (!fr->applied || !fr->inject_failed)
+		if (fr->restore_failed) {
+			set_verdict(r, VERDICT_ERROR,
+				    "fault %zu (%s) was not reverted: %.160s; 'faultgate recover "
+				    "--journal %s/journal' tries again",
+				    i + 1, fault_kind_name(r->pb->faults[i].kind), fr->note,
+				    r->dir);
+			return;
+		}
+		if (!fr->applied || !fr->inject_failed || !r->res.target.alive)
 			continue;
 		set_verdict(r, VERDICT_ERROR, "fault %zu (%s) could not be injected: %.160s", i + 1,
 			    fault_kind_name(r->pb->faults[i].kind), fr->note);
