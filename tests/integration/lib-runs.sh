@@ -175,3 +175,16 @@ it_finish() {
 	echo "$it_name: PASS"
 	exit 0
 }
+
+# it_gosvc NAME ARGS...: fg-gosvc with GOMAXPROCS=2 and ARGS on a free
+# port, answering; its log is $it_tmp/NAME.log. Sets port and svc (the pid).
+it_gosvc() {
+	local name=$1
+	shift
+	port=$(it_free_port)
+	GOMAXPROCS=2 "$FG_VICTIMS/fg-gosvc" -addr "127.0.0.1:$port" "$@" \
+		>"$it_tmp/$name.log" 2>&1 &
+	svc=$!
+	it_track $svc
+	it_wait_http "http://127.0.0.1:$port/healthz" || it_fatal "fg-gosvc did not come up"
+}

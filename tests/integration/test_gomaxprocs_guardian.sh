@@ -17,18 +17,6 @@ grep -q ' [TW] journal_gomaxprocs_restore$' <<<"$syms" ||
 	it_skip "the journal's gomaxprocs restore hook is not linked in"
 it_report=/dev/null
 
-# start_svc NAME ARGS...: fg-gosvc with GOMAXPROCS=2; sets port and svc
-start_svc() {
-	local name=$1
-	shift
-	port=$(it_free_port)
-	GOMAXPROCS=2 "$FG_VICTIMS/fg-gosvc" -addr "127.0.0.1:$port" "$@" \
-		>"$it_tmp/$name.log" 2>&1 &
-	svc=$!
-	it_track $svc
-	it_wait_http "http://127.0.0.1:$port/healthz" || it_fatal "fg-gosvc did not come up"
-}
-
 # run_bg NAME: faultgate runs $it_tmp/NAME.yaml in the background; sets fg
 run_bg() {
 	"$FAULTGATE" run "$it_tmp/$1.yaml" --report-dir "$it_tmp/out-$1" --no-progress \
@@ -37,7 +25,7 @@ run_bg() {
 	it_track $fg
 }
 
-start_svc svc -busy 1
+it_gosvc svc -busy 1
 cat >"$it_tmp/pb.yaml" <<YAML
 version: 1
 name: it-gomaxprocs-guardian
@@ -74,7 +62,7 @@ curl -fs --max-time 2 -o /dev/null "http://127.0.0.1:$port/healthz" ||
 # breakpoint, so the call waits for the wake-up; the runner dies meanwhile.
 # The call's tracer finishes the change on its own; the guardian must wait
 # for it, then put 2 back.
-start_svc svc2 -tick 1500ms
+it_gosvc svc2 -tick 1500ms
 cat >"$it_tmp/pb2.yaml" <<YAML
 version: 1
 name: it-gomaxprocs-guardian-in-flight
