@@ -16,6 +16,7 @@
 
 #include "attach.h"
 #include "cleanup.h"
+#include "procfs.h"
 
 #define CAP_SYS_PTRACE_BIT 19
 #define MAX_LISTED 6
@@ -388,17 +389,10 @@ static bool kernel_thread(pid_t pid)
 {
 	char path[64], buf[1024], *p;
 	unsigned long flags = 0;
-	fg_autoclose int fd = -1;
-	ssize_t n;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (fg_read_text(path, buf, sizeof(buf)) < 0)
 		return false;
-	n = read(fd, buf, sizeof(buf) - 1);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
 	p = strrchr(buf, ')');
 	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %lu", &flags) != 1)
 		return false;

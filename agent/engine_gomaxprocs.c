@@ -144,9 +144,9 @@ static void restore(struct gmp_state *s, size_t i)
 		return;
 	f->restored = true;
 	r = gocall_gomaxprocs(s->c->pid, f->original, CALL_TIMEOUT_NS, &res);
-	if (r < 0 && r != -ESRCH) {
+	if (r == -ETIMEDOUT) {
 		/* an idle or stopped service: one longer try before the
-		 * reports are written */
+		 * reports are written (a foreign tracer would refuse again) */
 		log_warn("fault %zu: GOMAXPROCS %d not put back yet (%.150s); trying again", i + 1,
 			 f->original, res.why[0] ? res.why : strerror(-r));
 		r = gocall_gomaxprocs(s->c->pid, f->original, RESTORE_RETRY_NS, &res);

@@ -25,6 +25,7 @@
 #include "cleanup.h"
 #include "gocall.h"
 #include "goruntime.h"
+#include "procfs.h"
 #include "units.h"
 
 #define NS_PER_MS 1000000LL
@@ -190,42 +191,40 @@ static void add_thread(struct tracer *tr, pid_t tid)
 	}
 }
 
+/* /proc/@pid/task/@tid/status (@tid 0: the process's) into @buf.
+ * Return: as fg_read_text(). */
+static long task_status(pid_t pid, pid_t tid, char *buf, size_t size)
+{
+	char path[64];
+
+	if (tid)
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/status", (int)pid, (int)tid);
+	else
+		snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	return fg_read_text(path, buf, size);
+}
+
 /* The thread group (process) of thread @tid, or -1. */
 static pid_t tgid_of(pid_t tid)
 {
-	char path[64], buf[1024], *p;
-	fg_autoclose int fd = -1;
-	ssize_t n;
+	char buf[2048];
+	long long v;
 
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	p = strstr(buf, "\nTgid:");
-	return p ? (pid_t)strtol(p + 6, NULL, 10) : -1;
+	return task_status(tid, 0, buf, sizeof(buf)) >= 0 && fg_status_field(buf, "Tgid", &v)
+		       ? (pid_t)v
+		       : -1;
 }
 
 /* The tracer of thread @tid of @pid, 0 when none, -1 unknown. */
 static pid_t thread_tracer(pid_t pid, pid_t tid)
 {
-	char path[64], buf[2048], *p;
-	fg_autoclose int fd = -1;
-	ssize_t n;
+	char buf[2048];
+	long long v;
 
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", (int)pid, (int)tid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	p = strstr(buf, "\nTracerPid:");
-	return p ? (pid_t)strtol(p + 11, NULL, 10) : -1;
+	return task_status(pid, tid, buf, sizeof(buf)) >= 0 &&
+			       fg_status_field(buf, "TracerPid", &v)
+		       ? (pid_t)v
+		       : -1;
 }
 
 /* After a refused seize of @tid: whether it is traced by us already (a
@@ -233,23 +232,15 @@ static pid_t thread_tracer(pid_t pid, pid_t tid)
  * PTRACE_O_TRACECLONE) or on its way out (a zombie cannot be seized). */
 static bool thread_ours_or_ending(pid_t pid, pid_t tid)
 {
-	char path[64], buf[2048], *p;
-	fg_autoclose int fd = -1;
-	ssize_t n;
+	char buf[2048], *st;
+	long long tp;
 
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", (int)pid, (int)tid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (task_status(pid, tid, buf, sizeof(buf)) < 0)
 		return true;	/* gone */
-	n = read(fd, buf, sizeof(buf) - 1);
-	if (n <= 0)
+	st = strstr(buf, "\nState:\t");
+	if (st && (st[8] == 'Z' || st[8] == 'X'))
 		return true;
-	buf[n] = '\0';
-	p = strstr(buf, "\nState:");
-	if (p && p[7] == '\t' && (p[8] == 'Z' || p[8] == 'X'))
-		return true;
-	p = strstr(buf, "\nTracerPid:");
-	return p && (pid_t)strtol(p + 11, NULL, 10) == getpid();
+	return fg_status_field(buf, "TracerPid", &tp) && (pid_t)tp == getpid();
 }
 
 /* Whether thread @tid is held, for now, by a thread of the process that
@@ -1169,21 +1160,13 @@ static void tracer_child(const struct plan *p, int out_fd)
 /* /proc/PID/status TracerPid. Return: the tracer, 0, or -errno. */
 static int tracer_of(pid_t pid)
 {
-	char path[64], buf[4096], *p;
-	ssize_t n;
-	int fd;
+	char buf[4096];
+	long n = task_status(pid, 0, buf, sizeof(buf));
+	long long tp;
 
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT ? -ESRCH : -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -ESRCH;
-	buf[n] = '\0';
-	p = strstr(buf, "\nTracerPid:");
-	return p ? (int)strtol(p + 11, NULL, 10) : 0;
+	if (n < 0)
+		return (int)n;
+	return fg_status_field(buf, "TracerPid", &tp) ? (int)tp : 0;
 }
 
 /* Whether GODEBUG in the environment the process started with turns
@@ -1298,23 +1281,17 @@ static pid_t spawn_tracer(const struct plan *p, int out_fd, int in_fd)
  * ptrace engine stops a thread for a moment now and then). */
 static bool other_call_in_flight(pid_t pid, pid_t caller)
 {
-	char path[64], comm[32] = "";
+	char path[64], comm[32];
 	int tp = tracer_of(pid);
-	FILE *f;
 
 	if (tp <= 0)
 		return false;
 	if (tgid_of(tp) == caller)
 		return true;
 	snprintf(path, sizeof(path), "/proc/%d/comm", tp);
-	f = fopen(path, "re");
-	if (!f)
+	if (fg_read_text(path, comm, sizeof(comm)) < 0)
 		return false;
-	if (!fgets(comm, sizeof(comm), f))
-		comm[0] = '\0';
-	fclose(f);
-	comm[strcspn(comm, "\n")] = '\0';
-	return strcmp(comm, TRACER_COMM) == 0;
+	return strcmp(comm, TRACER_COMM "\n") == 0;
 }
 
 /* Let a call already in flight finish, within @until. Return: true when

@@ -16,6 +16,7 @@
 #include "gocall.h"
 #include "goruntime.h"
 #include "inspect.h"
+#include "procfs.h"
 
 #define MAX_THREADS 4096
 #define INSPECT_CALL_NS 1000000000LL
@@ -52,20 +53,6 @@ struct proc_info {
 	char gomaxprocs_why[96], goroutines_why[96];
 };
 
-static int read_text(const char *path, char *buf, size_t size)
-{
-	fg_autoclose int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return errno == ENOENT ? -ESRCH : -errno;
-	n = read(fd, buf, size - 1);
-	if (n < 0)
-		return -errno;
-	buf[n] = '\0';
-	return 0;
-}
-
 static uint64_t status_u64(const char *buf, const char *key)
 {
 	const char *p = strstr(buf, key);
@@ -83,9 +70,12 @@ static void read_syscall(pid_t pid, struct thread_info *t)
 	long nr;
 
 	snprintf(path, sizeof(path), "/proc/%d/task/%d/syscall", (int)pid, (int)t->tid);
-	if (read_text(path, buf, sizeof(buf)) < 0 || sscanf(buf, "%ld", &nr) != 1) {
-		snprintf(t->syscall, sizeof(t->syscall), "%s",
-			 strncmp(buf, "running", 7) == 0 ? "" : "?");
+	if (fg_read_text(path, buf, sizeof(buf)) < 0) {
+		snprintf(t->syscall, sizeof(t->syscall), "?");
+		return;
+	}
+	if (sscanf(buf, "%ld", &nr) != 1) {	/* "running" */
+		t->syscall[0] = '\0';
 		return;
 	}
 	if (nr < 0) {		/* blocked, but not in a syscall (a fault) */
@@ -93,8 +83,9 @@ static void read_syscall(pid_t pid, struct thread_info *t)
 		return;
 	}
 	name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, (int)nr);
-	snprintf(t->syscall, sizeof(t->syscall), "%s", name ? name : "?");
-	if (!name)
+	if (name)
+		snprintf(t->syscall, sizeof(t->syscall), "%s", name);
+	else
 		snprintf(t->syscall, sizeof(t->syscall), "%ld", nr);
 	free(name);
 }
@@ -107,7 +98,7 @@ static void read_thread(pid_t pid, struct thread_info *t)
 	char *p;
 
 	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)pid, (int)t->tid);
-	if (read_text(path, buf, sizeof(buf)) == 0 && (p = strrchr(buf, ')'))) {
+	if (fg_read_text(path, buf, sizeof(buf)) >= 0 && (p = strrchr(buf, ')'))) {
 		char *open = strchr(buf, '(');
 
 		if (open && p > open)
@@ -118,14 +109,14 @@ static void read_thread(pid_t pid, struct thread_info *t)
 			t->cpu_ms = (double)(ut + st) * 1000.0 / (double)tck;
 	}
 	snprintf(path, sizeof(path), "/proc/%d/task/%d/schedstat", (int)pid, (int)t->tid);
-	if (read_text(path, buf, sizeof(buf)) == 0 &&
+	if (fg_read_text(path, buf, sizeof(buf)) >= 0 &&
 	    sscanf(buf, "%llu %llu %llu", &cpu, &wait, &slices) == 3) {
 		t->cpu_ms = (double)cpu / 1e6;
 		t->wait_ms = (double)wait / 1e6;
 		t->slices = slices;
 	}
 	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", (int)pid, (int)t->tid);
-	if (read_text(path, buf, sizeof(buf)) == 0) {
+	if (fg_read_text(path, buf, sizeof(buf)) >= 0) {
 		t->vol = status_u64(buf, "\nvoluntary_ctxt_switches:");
 		t->nonvol = status_u64(buf, "\nnonvoluntary_ctxt_switches:");
 	}
@@ -163,16 +154,18 @@ static int read_threads(struct proc_info *pi)
 static int read_proc(struct proc_info *pi)
 {
 	char path[64], buf[8192];
+	const char *st;
 	ssize_t n;
 	int r;
 
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)pi->pid);
-	r = read_text(path, buf, sizeof(buf));
+	r = (int)fg_read_text(path, buf, sizeof(buf));
 	if (r < 0)
 		return r;
 	sscanf(buf, "Name:\t%31s", pi->comm);
-	if (strstr(buf, "\nState:\t"))
-		pi->state = strstr(buf, "\nState:\t")[8];
+	st = strstr(buf, "\nState:\t");
+	if (st)
+		pi->state = st[8];
 	if (pi->state == 'Z' || pi->state == 'X')
 		return -ECHILD;	/* exited, not reaped */
 	pi->rss_bytes = status_u64(buf, "\nVmRSS:") * 1024;

@@ -6,8 +6,10 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "error.h"
+#include "procfs.h"
 #include "units.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -192,6 +194,22 @@ START_TEST(units_utf8_trim)
 }
 END_TEST
 
+START_TEST(procfs_status_field)
+{
+	const char *st = "Name:\tx\nPid:\t12\nPPid:\t1\nTracerPid:\t0\nTgid:\t12\n";
+	char buf[4096];
+	long long v = -1;
+
+	ck_assert(fg_status_field(st, "Pid", &v) && v == 12);
+	ck_assert(fg_status_field(st, "PPid", &v) && v == 1);
+	ck_assert(fg_status_field(st, "TracerPid", &v) && v == 0);
+	ck_assert(!fg_status_field(st, "VmRSS", &v));
+	ck_assert_int_gt(fg_read_text("/proc/self/status", buf, sizeof(buf)), 0);
+	ck_assert(fg_status_field(buf, "Tgid", &v) && v == getpid());
+	ck_assert_int_eq(fg_read_text("/proc/0/status", buf, sizeof(buf)), -ESRCH);
+}
+END_TEST
+
 START_TEST(error_set_and_format)
 {
 	struct fg_error e = {};
@@ -233,6 +251,7 @@ static Suite *common_suite(void)
 			    (int)ARRAY_SIZE(unit_cases));
 	tcase_add_test(units, units_parse_int);
 	tcase_add_test(units, units_utf8_trim);
+	tcase_add_test(units, procfs_status_field);
 	tcase_add_test(units, units_parse_double);
 	tcase_add_test(units, units_format);
 	suite_add_tcase(s, units);
